@@ -1,0 +1,1 @@
+"""Wegwijs: answers the practical questions of refugees in Flanders and Brussels."""

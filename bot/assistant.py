@@ -1,0 +1,254 @@
+"""The conversation with a person: what to reply to a message, a command or
+a button. Front ends (terminal, Telegram) only translate to and from this.
+
+Replies are plain data (text, title, links, notes, buttons); the front end
+decides how to draw them. Every interface string goes through gettext in
+the person's language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.engine import Engine, Match
+from bot.i18n import fallback_chain, native_name, negotiate, text_direction, translator
+from bot.knowledge import Entry, Link
+from bot.languages import LANGUAGES
+from bot.store import Person, Store
+
+# Button actions: "<verb>" or "<verb>:<argument>".
+HUMAN, NONE_OF_THESE, TOPICS, CANCEL = "human", "none", "topics", "cancel"
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    kind: str
+    text: str
+    lang: str
+    title: str | None = None
+    links: tuple[Link, ...] = ()
+    notes: tuple[str, ...] = ()
+    buttons: tuple[Button, ...] = ()
+
+    @property
+    def direction(self) -> str:
+        return text_direction(self.lang)
+
+
+@dataclass
+class Assistant:
+    engine: Engine
+    store: Store
+    default_language: str = "en"
+
+    # languages
+
+    def language_of(self, person: Person, detected: str | None = None) -> str:
+        return person.language or detected or self.default_language
+
+    def language_picker(self, lang: str) -> Reply:
+        t = translator(lang)
+        buttons = tuple(Button(native_name(code), f"lang:{code}") for code in LANGUAGES)
+        return Reply("language", t.gettext("Choose your language:"), lang, buttons=buttons)
+
+    def start(self, person: Person, reported_language: str | None) -> list[Reply]:
+        """Greeting for a new conversation, in the language the phone reports."""
+        lang = person.language or negotiate(reported_language) or self.default_language
+        t = translator(lang)
+        greeting = t.gettext(
+            "Hello! I answer practical questions about life in Flanders and Brussels: housing, health, "
+            "family reunification, school, income, work and more. Write your question in your own words. "
+            "If I cannot help, a volunteer can."
+        )
+        return [Reply("greeting", greeting, lang), self.language_picker(lang)]
+
+    def choose_language(self, person: Person, code: str) -> list[Reply]:
+        if code not in LANGUAGES:
+            return [self.language_picker(self.language_of(person))]
+        self.store.set_language(person.id, code)
+        t = translator(code)
+        return [Reply("language", t.gettext("Language set to {language}. Ask your question.", language=native_name(code)), code)]
+
+    # messages
+
+    def on_text(self, person: Person, text: str) -> list[Reply]:
+        """Reply to a free-text message."""
+        text = text.strip()
+        lang = self.language_of(person)
+        if not text:
+            return [Reply("info", translator(lang).gettext("Please write your question in words."), lang)]
+        match = self.engine.understand(text, person.language)
+        lang = self.language_of(person, match.lang if match.lang in LANGUAGES else None)
+        self.store.record_exchange(person.id, text, match.lang, match.action, match.entry, match.score, match.candidates)
+        ticket = self.store.open_ticket_of(person.id)
+        if match.action == "emergency":
+            return [self.emergency(person, lang)]
+        if ticket is not None:
+            self.store.add_ticket_message(ticket.id, "person", text)
+            return [Reply("relayed", translator(lang).gettext("Sent to the volunteer."), lang)]
+        return self.respond(person, match, lang)
+
+    def respond(self, person: Person, match: Match, lang: str) -> list[Reply]:
+        entries = self.engine.knowledge.entries
+        if match.action == "answer":
+            return [self.answer(entries[match.entry], lang)]
+        if match.action == "smalltalk":
+            return [self.smalltalk(entries[match.entry], lang)]
+        if match.action == "clarify":
+            return [self.clarify(match.candidates, lang)]
+        if match.entry is not None:  # the person asked for a volunteer
+            return [self.human(person, lang)]
+        return [self.no_answer(lang)]
+
+    def on_button(self, person: Person, action: str) -> list[Reply]:
+        """Reply to a pressed button (or a numbered choice in the terminal)."""
+        lang = self.language_of(person)
+        verb, _, argument = action.partition(":")
+        entries = self.engine.knowledge.entries
+        if verb == "entry" and argument in entries:
+            entry = entries[argument]
+            self.store.record_exchange(person.id, f"[{argument}]", lang, "chosen", argument, 1.0, [])
+            return [self.answer(entry, lang) if entry.kind == "answer" else self.smalltalk(entry, lang)]
+        if verb == "lang":
+            return self.choose_language(person, argument)
+        if verb == HUMAN:
+            return [self.human(person, lang)]
+        if verb == NONE_OF_THESE:
+            return [self.no_answer(lang)]
+        if verb == TOPICS:
+            return [self.topics(lang)]
+        if verb == "topic" and argument in self.engine.knowledge.topics:
+            return [self.topic(argument, lang)]
+        if verb in ("up", "down") and argument in entries:
+            self.store.record_feedback(person.id, argument, verb == "up")
+            t = translator(lang)
+            if verb == "up":
+                return [Reply("info", t.gettext("Thank you for your feedback."), lang)]
+            return [Reply("info", t.gettext("Sorry this did not help. A volunteer can look at your question."), lang,
+                          buttons=(Button(t.gettext("Talk to a volunteer"), HUMAN),))]
+        if verb == CANCEL:
+            return [self.cancel(person, lang)]
+        return [Reply("info", translator(lang).gettext("This button is no longer valid. Please ask your question again."), lang)]
+
+    # reply builders
+
+    def answer(self, entry: Entry, lang: str) -> Reply:
+        text, used, notes = self._content(entry, lang)
+        t = translator(lang)
+        buttons = [Button(self.title(related_id, lang), f"entry:{related_id}") for related_id in entry.related[:3]]
+        buttons += [
+            Button(t.gettext("Talk to a volunteer"), HUMAN),
+            Button("👍", f"up:{entry.id}"),
+            Button("👎", f"down:{entry.id}"),
+        ]
+        return Reply("answer", text, used, title=self.title(entry.id, lang), links=tuple(entry.links),
+                     notes=notes, buttons=tuple(buttons))
+
+    def smalltalk(self, entry: Entry, lang: str) -> Reply:
+        text, used, notes = self._content(entry, lang)
+        t = translator(lang)
+        return Reply("smalltalk", text, used, notes=notes, buttons=(Button(t.gettext("Browse topics"), TOPICS),))
+
+    def emergency(self, person: Person, lang: str) -> Reply:
+        """Emergency numbers at once, and a volunteer alerted."""
+        entry = self.engine.knowledge.entries[self.engine.emergency.entry_id]
+        text, used, notes = self._content(entry, lang)
+        self.store.open_ticket(person.id, lang, entry.topic, emergency=True)
+        return Reply("emergency", text, used, title=self.title(entry.id, lang), links=tuple(entry.links), notes=notes)
+
+    def clarify(self, candidates: list[str], lang: str) -> Reply:
+        t = translator(lang)
+        buttons = [Button(self.title(entry_id, lang), f"entry:{entry_id}") for entry_id in candidates]
+        buttons.append(Button(t.gettext("None of these"), NONE_OF_THESE))
+        return Reply("clarify", t.gettext("Did you mean:"), lang, buttons=tuple(buttons))
+
+    def no_answer(self, lang: str) -> Reply:
+        t = translator(lang)
+        return Reply("escalate", t.gettext(
+            "I don't have a reliable answer to that. A volunteer can help you, or you can browse the topics."), lang,
+            buttons=(Button(t.gettext("Talk to a volunteer"), HUMAN), Button(t.gettext("Browse topics"), TOPICS)))
+
+    def human(self, person: Person, lang: str) -> Reply:
+        """Open (or return to) a ticket in the volunteers' queue."""
+        recent = self.store.recent_exchanges(person.id, limit=1)
+        topic = next((self.engine.knowledge.entries[r["entry_id"]].topic for r in recent
+                      if r["entry_id"] in self.engine.knowledge.entries), None)
+        ticket = self.store.open_ticket(person.id, lang, topic)
+        t = translator(lang)
+        text = t.gettext(
+            "Your question is in the volunteers' queue (ticket #{number}). A volunteer will answer you here. "
+            "Everything you write now goes to the volunteer.", number=ticket.id)
+        return Reply("ticket", text, lang, buttons=(Button(t.gettext("Cancel my request"), CANCEL),))
+
+    def cancel(self, person: Person, lang: str) -> Reply:
+        t = translator(lang)
+        ticket = self.store.open_ticket_of(person.id)
+        if ticket is None:
+            return Reply("info", t.gettext("You have no open request."), lang)
+        self.store.close_ticket(ticket.id, "cancelled by the person")
+        return Reply("info", t.gettext("Your request is cancelled. You can ask me questions again."), lang)
+
+    def topics(self, lang: str) -> Reply:
+        t = translator(lang)
+        buttons = tuple(
+            Button(_in_language(topic.title, lang), f"topic:{topic.id}")
+            for topic in self.engine.knowledge.topics.values()
+            if any(self.engine.knowledge.entries[e].kind == "answer" for e in topic.entry_ids)
+        )
+        return Reply("topics", t.gettext("Choose a topic:"), lang, buttons=buttons)
+
+    def topic(self, topic_id: str, lang: str) -> Reply:
+        topic = self.engine.knowledge.topics[topic_id]
+        buttons = tuple(
+            Button(self.title(entry_id, lang), f"entry:{entry_id}")
+            for entry_id in topic.entry_ids
+            if self.engine.knowledge.entries[entry_id].kind == "answer"
+        )
+        return Reply("topic", _in_language(topic.title, lang), lang, buttons=buttons + (Button(
+            translator(lang).gettext("All topics"), TOPICS),))
+
+    def help(self, lang: str) -> Reply:
+        t = translator(lang)
+        return Reply("info", t.gettext(
+            "Write your question in your own words, in your language.\n"
+            "/topics - browse the topics\n/human - talk to a volunteer\n/language - change the language\n"
+            "/privacy - what we store\n/forget - delete everything we store about you"), lang)
+
+    def privacy(self, lang: str) -> Reply:
+        t = translator(lang)
+        return Reply("info", t.gettext(
+            "We store your chosen language, your questions and our answers, and your messages with volunteers, "
+            "to answer you and improve the answers. We never show your name or phone number to volunteers. "
+            "Type /forget to delete everything we store about you."), lang)
+
+    def forget(self, person: Person, lang: str) -> Reply:
+        self.store.forget_person(person.id)
+        return Reply("info", translator(lang).gettext("Everything we stored about you has been deleted."), lang)
+
+    # content helpers
+
+    def title(self, entry_id: str, lang: str) -> str:
+        return _in_language(self.engine.knowledge.entries[entry_id].title, lang)
+
+    def _content(self, entry: Entry, lang: str) -> tuple[str, str, tuple[str, ...]]:
+        """The entry's answer in the best language available, the language used,
+        and the notes the reader must see (fallback, machine translation)."""
+        used = next((code for code in fallback_chain(lang) if code in entry.answer), next(iter(entry.answer)))
+        notes = []
+        if used != lang:
+            notes.append(translator(lang).gettext(
+                "This answer is not yet available in {language}; here it is in {fallback}.",
+                language=native_name(lang), fallback=native_name(used)))
+        if entry.translation.get(used) == "machine":
+            notes.append(translator(used).gettext("Machine translation: not yet checked by a person."))
+        return entry.answer[used], used, tuple(notes)
+
+
+def _in_language(texts: dict[str, str], lang: str) -> str:
+    return next((texts[code] for code in fallback_chain(lang) if code in texts), next(iter(texts.values()), ""))

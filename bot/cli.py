@@ -1,0 +1,131 @@
+"""The command line and composition root: reads the environment, builds the
+engine, store and front end, and runs one of the commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from bot.engine import Engine, KnowledgeError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHARED = PROJECT_ROOT.parent / "shared"
+
+
+def _environment_path(name: str, default: Path) -> Path:
+    return Path(os.environ[name]) if os.environ.get(name) else default
+
+
+def _load_engine(knowledge: Path) -> Engine:
+    try:
+        return Engine.from_directory(knowledge)
+    except KnowledgeError as error:
+        for problem in error.result.errors:
+            print(problem, file=sys.stderr)
+        print(f"The knowledge base in {knowledge} has errors; run 'python -m bot check'.", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def command_match(args: argparse.Namespace) -> int:
+    """JSON lines in, one JSON line out per input line; bad lines get an error line."""
+    engine = _load_engine(args.knowledge)
+    for number, line in enumerate(sys.stdin, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+                raise ValueError('expected an object with a "text" string')
+            lang = item.get("lang")
+            if lang is not None and not isinstance(lang, str):
+                raise ValueError('"lang" must be a string')
+        except ValueError as error:
+            print(json.dumps({"error": f"line {number}: {error}", "line": number}), flush=True)
+            continue
+        match = engine.understand(item["text"], lang)
+        print(json.dumps(match.as_json(), ensure_ascii=False), flush=True)
+    return 0
+
+
+def command_eval(args: argparse.Namespace) -> int:
+    from bot.evaluation import evaluate, print_report
+
+    engine = _load_engine(args.knowledge)
+    print_report(evaluate(engine, args.file, use_language=args.use_language), sys.stdout)
+    return 0
+
+
+def command_check(args: argparse.Namespace) -> int:
+    from bot.check import check_all
+
+    problems = check_all(args.knowledge, args.conversations, args.intents)
+    for problem in problems:
+        print(problem)
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    print(f"{errors} error(s), {warnings} warning(s)")
+    return 1 if errors else 0
+
+
+def command_chat(args: argparse.Namespace) -> int:
+    from bot.assistant import Assistant
+    from bot.chat import TerminalChat
+    from bot.store import Store
+
+    engine = _load_engine(args.knowledge)
+    store = Store(args.data_dir / "wegwijs.sqlite3")
+    try:
+        TerminalChat(Assistant(engine, store), sys.stdin, sys.stdout).run(args.lang)
+    finally:
+        store.close()
+    return 0
+
+
+def command_run(args: argparse.Namespace) -> int:
+    print(
+        "The Telegram front end is not built yet. It will read WEGWIJS_TELEGRAM_TOKEN and the other "
+        "settings listed in README.md. Meanwhile try: python -m bot chat",
+        file=sys.stderr,
+    )
+    return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    knowledge = _environment_path("WEGWIJS_KNOWLEDGE_DIR", PROJECT_ROOT / "knowledge")
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    parser.add_argument("--knowledge", type=Path, default=knowledge, help=f"knowledge directory (default {knowledge})")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    match = commands.add_parser("match", help="match JSON lines from stdin, one JSON line out per line")
+    match.add_argument("--jsonl", action="store_true", required=True, help="read and write JSON lines")
+    match.set_defaults(run=command_match)
+
+    evaluation = commands.add_parser("eval", help="measure answer quality on an evaluation set")
+    evaluation.add_argument("file", nargs="?", type=Path, default=SHARED / "eval" / "dev.jsonl")
+    evaluation.add_argument("--use-language", action="store_true",
+                            help="pass each question's language as the person's chosen language")
+    evaluation.set_defaults(run=command_eval)
+
+    check = commands.add_parser("check", help="validate knowledge/ and conversations/")
+    check.add_argument("--conversations", type=Path,
+                       default=_environment_path("WEGWIJS_CONVERSATIONS_DIR", PROJECT_ROOT / "conversations"))
+    check.add_argument("--intents", type=Path, default=SHARED / "intents.yaml",
+                       help="the intent ids the knowledge base must cover")
+    check.set_defaults(run=command_check)
+
+    chat = commands.add_parser("chat", help="talk to the assistant in this terminal")
+    chat.add_argument("--data-dir", type=Path, default=_environment_path("WEGWIJS_DATA_DIR", PROJECT_ROOT / "data"))
+    chat.add_argument("--lang", help="the language to greet in (as a phone would report it)")
+    chat.set_defaults(run=command_chat)
+
+    run = commands.add_parser("run", help="run the Telegram bot")
+    run.set_defaults(run=command_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.run(args)

@@ -1,0 +1,51 @@
+"""A high-recall check for danger to life, run on every message before matching.
+
+Triggers come from the emergency entry of the knowledge base (all languages
+at once: people mix languages, and the chosen language may be wrong). They
+match as whole words or phrases on folded text; a single-word trigger of six
+letters or more also matches a misspelling of it (one or two letters off).
+"""
+
+from __future__ import annotations
+
+import re
+
+from rapidfuzz import fuzz, process
+
+from bot.knowledge import KnowledgeBase
+from bot.normalize import fold
+
+# A single word at least this long, this similar (rapidfuzz ratio), counts as the trigger.
+_FUZZY_MIN_LENGTH = 6
+_FUZZY_MIN_RATIO = 88
+
+
+class EmergencyDetector:
+    def __init__(self, knowledge: KnowledgeBase):
+        triggers = {
+            fold(trigger)
+            for entry in knowledge.entries_of("emergency")
+            for phrases in entry.triggers.values()
+            for trigger in phrases
+        }
+        triggers.discard("")
+        self.entry_id = next((e.id for e in knowledge.entries_of("emergency")), None)
+        alternatives = "|".join(re.escape(t) for t in sorted(triggers, key=len, reverse=True))
+        self._pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)") if triggers else None
+        self._long_words = sorted(t for t in triggers if " " not in t and len(t) >= _FUZZY_MIN_LENGTH)
+
+    def trigger_in(self, text: str) -> str | None:
+        """The trigger found in ``text``, or None."""
+        if self._pattern is None:
+            return None
+        folded = fold(text)
+        found = self._pattern.search(folded)
+        if found:
+            return found.group(0)
+        for word in folded.split():
+            if len(word) < _FUZZY_MIN_LENGTH - 1:
+                continue
+            match = process.extractOne(word, self._long_words, scorer=fuzz.ratio, score_cutoff=_FUZZY_MIN_RATIO)
+            if match:
+                return match[0]
+        return None

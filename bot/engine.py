@@ -1,0 +1,95 @@
+"""Understanding one message: emergency check, language, best entries, action.
+
+This is what ``python -m bot match`` prints and what the assistant acts on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from bot.emergency import EmergencyDetector
+from bot.knowledge import KnowledgeBase, LoadResult, load_knowledge
+from bot.languages import LanguageIdentifier
+from bot.matching import Matcher, Scored, Thresholds
+
+MAX_CLARIFY = 3
+# A clarify candidate must score at least this share of the best one.
+_CLARIFY_RELATIVE = 0.8
+
+
+@dataclass(frozen=True)
+class Match:
+    """The engine's reading of a message (the ``match --jsonl`` line)."""
+
+    entry: str | None
+    action: str  # answer | clarify | escalate | emergency | smalltalk
+    lang: str | None
+    score: float
+    candidates: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+
+class KnowledgeError(Exception):
+    """The knowledge base has errors and cannot be used."""
+
+    def __init__(self, result: LoadResult):
+        super().__init__(f"{len(result.errors)} error(s) in the knowledge base")
+        self.result = result
+
+
+class Engine:
+    """Knowledge base, language identifier, matcher and emergency check together."""
+
+    def __init__(self, knowledge: KnowledgeBase, thresholds: Thresholds | None = None):
+        self.knowledge = knowledge
+        self.matcher = Matcher(knowledge, thresholds)
+        self.emergency = EmergencyDetector(knowledge)
+        self.languages = LanguageIdentifier(
+            (lang, text)
+            for entry in knowledge.entries.values()
+            for source in (entry.questions, entry.answer)
+            for lang, texts in source.items()
+            for text in ([texts] if isinstance(texts, str) else texts)
+        )
+
+    @classmethod
+    def from_directory(cls, directory: Path, thresholds: Thresholds | None = None) -> Engine:
+        """Load and index ``directory``; raise KnowledgeError if it has errors."""
+        result = load_knowledge(directory)
+        if result.errors:
+            raise KnowledgeError(result)
+        return cls(result.knowledge, thresholds)
+
+    def understand(self, text: str, chosen_lang: str | None = None) -> Match:
+        """Decide what to do with ``text`` from a person who chose ``chosen_lang``."""
+        lang = self.languages.identify(text, chosen_lang)
+        ranked = self.matcher.rank(text, lang)
+        candidates = [s.entry_id for s in ranked[:MAX_CLARIFY]]
+        best = ranked[0] if ranked else Scored("", 0.0, "")
+        if self.emergency.trigger_in(text):
+            return Match(self.emergency.entry_id, "emergency", lang, max(best.score, 1.0), candidates)
+        limits = self.matcher.thresholds
+        best_entry = self.knowledge.entries.get(best.entry_id)
+        if best_entry is None or best.score < limits.clarify:
+            return Match(None, "escalate", lang, best.score, candidates)
+        if best_entry.kind == "emergency":
+            return Match(best.entry_id, "emergency", lang, best.score, candidates)
+        runner_up = next((s.score for s in ranked[1:]), 0.0)
+        confident = best.score >= limits.answer and best.score - runner_up >= limits.margin
+        if confident:
+            action = {"answer": "answer", "smalltalk": "smalltalk"}.get(best_entry.kind, "escalate")
+            entry = None if best_entry.kind == "decline" else best.entry_id
+            return Match(entry, action, lang, best.score, candidates)
+        if best_entry.kind == "decline":
+            return Match(None, "escalate", lang, best.score, candidates)
+        offered = [
+            s.entry_id for s in ranked
+            if self.knowledge.entries[s.entry_id].kind == "answer"
+            and s.score >= max(limits.clarify, best.score * _CLARIFY_RELATIVE)
+        ][:MAX_CLARIFY]
+        if not offered:
+            return Match(None, "escalate", lang, best.score, candidates)
+        return Match(None, "clarify", lang, best.score, offered)

@@ -1,0 +1,97 @@
+"""Measure answer quality on a JSON-lines set of questions with expected entries."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from bot.engine import Engine, Match
+
+
+@dataclass
+class Tally:
+    total: int = 0
+    top1: int = 0
+    reached: int = 0
+    wrong: int = 0
+    expected_emergencies: int = 0
+    emergencies_found: int = 0
+    false_emergencies: int = 0
+    lang_right: int = 0
+
+    def add(self, expected: str | None, lang: str, match: Match) -> None:
+        self.total += 1
+        answered = match.action in ("answer", "smalltalk", "emergency") or (
+            match.action == "escalate" and match.entry is not None
+        )
+        if answered and match.entry == expected or (expected is None and match.entry is None and match.action != "clarify"):
+            self.top1 += 1
+            self.reached += 1
+        elif match.action == "clarify" and expected in match.candidates:
+            self.reached += 1
+        if match.action in ("answer", "smalltalk") and match.entry != expected:
+            self.wrong += 1
+        if expected == "meta.emergency":
+            self.expected_emergencies += 1
+            self.emergencies_found += match.action == "emergency"
+        elif match.action == "emergency":
+            self.false_emergencies += 1
+        self.lang_right += match.lang == lang
+
+
+@dataclass
+class Report:
+    overall: Tally = field(default_factory=Tally)
+    per_language: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    confusions: Counter = field(default_factory=Counter)
+    actions: Counter = field(default_factory=Counter)
+
+
+def evaluate(engine: Engine, path: Path, *, use_language: bool = False) -> Report:
+    """Run every question of ``path`` through the engine. With
+    ``use_language`` the question's language is passed as the person's choice."""
+    report = Report()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        item = json.loads(line)
+        match = engine.understand(item["text"], item["lang"] if use_language else None)
+        expected = item.get("expect")
+        report.overall.add(expected, item["lang"], match)
+        report.per_language[item["lang"]].add(expected, item["lang"], match)
+        report.actions[match.action] += 1
+        got = match.entry if match.action != "clarify" else f"clarify{match.candidates}"
+        if got != expected and not (expected is None and match.entry is None and match.action == "escalate"):
+            report.confusions[(expected, got, match.action)] += 1
+    return report
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{100 * part / whole:5.1f}%" if whole else "    -"
+
+
+def print_report(report: Report, out: TextIO, worst: int = 15) -> None:
+    header = f"{'lang':6}{'n':>5}  {'top-1':>7}{'reached':>9}{'wrong':>7}{'emerg.':>8}{'lang-id':>9}"
+    print(header, file=out)
+    rows = sorted(report.per_language.items(), key=lambda kv: -kv[1].total)
+    for name, t in [*rows, ("all", report.overall)]:
+        if name == "all":
+            print("-" * len(header), file=out)
+        emergency = f"{t.emergencies_found}/{t.expected_emergencies}" if t.expected_emergencies else "-"
+        print(f"{name:6}{t.total:5d}  {_pct(t.top1, t.total):>7}{_pct(t.reached, t.total):>9}"
+              f"{_pct(t.wrong, t.total):>7}{emergency:>8}{_pct(t.lang_right, t.total):>9}", file=out)
+    o = report.overall
+    print(file=out)
+    print(f"top-1 correct {_pct(o.top1, o.total).strip()}, reached {_pct(o.reached, o.total).strip()}, "
+          f"wrong answers {_pct(o.wrong, o.total).strip()} ({o.wrong}), "
+          f"emergency recall {o.emergencies_found}/{o.expected_emergencies}, "
+          f"false emergencies {o.false_emergencies}, language identification {_pct(o.lang_right, o.total).strip()}",
+          file=out)
+    print("actions: " + ", ".join(f"{a} {n}" for a, n in report.actions.most_common()), file=out)
+    if report.confusions:
+        print(f"\nworst confusions (expected -> got, action):", file=out)
+        for (expected, got, action), n in report.confusions.most_common(worst):
+            print(f"  {n:3d}  {expected} -> {got} ({action})", file=out)

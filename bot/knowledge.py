@@ -1,0 +1,304 @@
+"""The knowledge base: topics and entries loaded from knowledge/*.yaml.
+
+Every problem found while loading is reported with file and line; an entry
+with an error is left out, so callers decide whether a base with errors may
+be used (the bot refuses it, ``check`` lists everything).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.languages import LANGUAGES
+from bot.normalize import fold
+from bot.yamlfile import LineDict, LineList, Problem, YamlError, line_of, load_yaml
+
+KINDS = ("answer", "human", "emergency", "smalltalk", "decline")
+TRANSLATION_STATUSES = ("original", "machine", "reviewed")
+_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+_ENTRY_FIELDS = {
+    "id", "topic", "kind", "title", "keywords", "questions", "answer", "translation",
+    "links", "sources", "reviewed", "related", "triggers",
+}
+
+
+@dataclass(frozen=True)
+class Link:
+    title: str
+    url: str
+
+
+@dataclass
+class Entry:
+    id: str
+    topic: str
+    kind: str
+    title: dict[str, str]
+    questions: dict[str, list[str]]
+    answer: dict[str, str] = field(default_factory=dict)
+    translation: dict[str, str] = field(default_factory=dict)
+    keywords: list[str] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    reviewed: dt.date | None = None
+    related: list[str] = field(default_factory=list)
+    triggers: dict[str, list[str]] = field(default_factory=dict)
+    path: Path = Path()
+    line: int = 0
+
+
+@dataclass
+class Topic:
+    id: str
+    title: dict[str, str]
+    entry_ids: list[str]
+    path: Path = Path()
+
+
+@dataclass
+class KnowledgeBase:
+    topics: dict[str, Topic]
+    entries: dict[str, Entry]
+
+    def entries_of(self, kind: str) -> Iterator[Entry]:
+        return (entry for entry in self.entries.values() if entry.kind == kind)
+
+    @property
+    def phrasing_count(self) -> int:
+        return sum(len(qs) for e in self.entries.values() for qs in e.questions.values())
+
+
+@dataclass
+class LoadResult:
+    knowledge: KnowledgeBase
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+class _FileReader:
+    """Checks and converts one topic file, collecting problems."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.problems: list[Problem] = []
+
+    def problem(self, container, key, message: str, severity: str = "error") -> None:
+        self.problems.append(Problem(self.path, line_of(container, key), message, severity))
+
+    def text(self, container, key, *, required: bool = True) -> str | None:
+        value = container.get(key)
+        if value is None:
+            if required:
+                self.problem(container, None, f"'{key}' is missing")
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.problem(container, key, f"'{key}' must be non-empty text")
+            return None
+        return value.strip()
+
+    def text_list(self, container, key) -> list[str]:
+        value = container.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.problem(container, key, f"'{key}' must be a list")
+            return []
+        items = []
+        for index, item in enumerate(value):
+            if isinstance(item, (int, float)) and not isinstance(item, bool):
+                item = str(item)
+            if not isinstance(item, str) or not item.strip():
+                self.problem(value, index, f"'{key}' item {index + 1} must be non-empty text")
+                continue
+            items.append(item.strip())
+        return items
+
+    def per_language(self, container, key, *, lists: bool, required: bool = True) -> dict:
+        value = container.get(key)
+        if value is None:
+            if required:
+                self.problem(container, None, f"'{key}' is missing")
+            return {}
+        if not isinstance(value, dict):
+            self.problem(container, key, f"'{key}' must map language codes to {'lists' if lists else 'text'}")
+            return {}
+        result = {}
+        for lang in value:
+            if lang not in LANGUAGES:
+                self.problem(value, lang, f"unknown language '{lang}' in '{key}' (use one of {' '.join(LANGUAGES)})")
+                continue
+            item = self.text_list(value, lang) if lists else self.text(value, lang)
+            if item:
+                result[lang] = item
+        return result
+
+    def check_keys(self, mapping: LineDict, allowed: set[str], what: str) -> None:
+        for key, line in getattr(mapping, "duplicate_keys", []):
+            self.problems.append(Problem(self.path, line, f"'{key}' appears twice in {what}"))
+        for key in mapping:
+            if key not in allowed:
+                self.problem(mapping, key, f"unknown field '{key}' in {what}")
+
+    def topic(self, document) -> Topic | None:
+        if not isinstance(document, dict):
+            self.problems.append(Problem(self.path, 1, "a topic file must be a mapping with 'topic' and 'entries'"))
+            return None
+        self.check_keys(document, {"topic", "entries"}, "the file")
+        header = document.get("topic")
+        if not isinstance(header, dict):
+            self.problem(document, "topic" if "topic" in document else None, "'topic' must be a mapping with 'id' and 'title'")
+            return None
+        self.check_keys(header, {"id", "title"}, "the topic")
+        topic_id = self.text(header, "id")
+        if topic_id and not _SLUG.match(topic_id):
+            self.problem(header, "id", f"topic id '{topic_id}' must be lower-case letters, digits and dashes")
+            topic_id = None
+        title = self.per_language(header, "title", lists=False)
+        if "en" not in title and "title" in header:
+            self.problem(header, "title", "the topic needs an English title")
+        if topic_id is None:
+            return None
+        return Topic(topic_id, title, [], self.path)
+
+    def entry(self, raw, topic: Topic, index: int, container) -> Entry | None:
+        if not isinstance(raw, dict):
+            self.problem(container, index, f"entry {index + 1} must be a mapping")
+            return None
+        before = len(self.problems)
+        self.check_keys(raw, _ENTRY_FIELDS, "an entry")
+        entry_id = self.text(raw, "id")
+        if entry_id:
+            prefix, _, slug = entry_id.partition(".")
+            if prefix != topic.id or not _SLUG.match(slug):
+                self.problem(raw, "id", f"id '{entry_id}' must be '{topic.id}.<slug>' (lower-case, dashes)")
+        if self.text(raw, "topic") not in (None, topic.id):
+            self.problem(raw, "topic", f"topic '{raw['topic']}' differs from the file's topic '{topic.id}'")
+        kind = raw.get("kind", "answer")
+        if kind not in KINDS:
+            self.problem(raw, "kind", f"kind '{kind}' must be one of {', '.join(KINDS)}")
+        title = self.per_language(raw, "title", lists=False)
+        if "title" in raw and "en" not in title:
+            self.problem(raw, "title", "an English title is required")
+        questions = self.per_language(raw, "questions", lists=True)
+        answer = self.per_language(raw, "answer", lists=False, required=kind != "decline")
+        translation = self.per_language(raw, "translation", lists=False, required=bool(answer))
+        for lang, status in translation.items():
+            if status not in TRANSLATION_STATUSES:
+                self.problem(raw["translation"], lang, f"status '{status}' must be one of {', '.join(TRANSLATION_STATUSES)}")
+        for lang in answer:
+            if lang not in translation and "translation" in raw:
+                self.problem(raw["translation"], None, f"no translation status for the '{lang}' answer")
+        links = self.links(raw)
+        sources = self.text_list(raw, "sources")
+        reviewed = raw.get("reviewed")
+        if reviewed is not None and not isinstance(reviewed, dt.date):
+            self.problem(raw, "reviewed", "'reviewed' must be a date, YYYY-MM-DD")
+            reviewed = None
+        if kind == "answer":
+            for key, value in (("links", links), ("sources", sources), ("reviewed", reviewed)):
+                if not value and key not in raw:
+                    self.problem(raw, None, f"'{key}' is missing (every answer is sourced and dated)")
+        triggers = self.per_language(raw, "triggers", lists=True, required=kind == "emergency")
+        if triggers and kind != "emergency":
+            self.problem(raw, "triggers", "only the emergency entry has 'triggers'")
+        if len(self.problems) > before or not entry_id:
+            return None
+        return Entry(
+            id=entry_id, topic=topic.id, kind=kind, title=title, questions=questions,
+            answer=answer, translation=translation, keywords=self.text_list(raw, "keywords"),
+            links=links, sources=sources, reviewed=reviewed, related=self.text_list(raw, "related"),
+            triggers=triggers, path=self.path, line=raw.line,
+        )
+
+    def links(self, raw) -> list[Link]:
+        value = raw.get("links")
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.problem(raw, "links", "'links' must be a list of {title, url}")
+            return []
+        links = []
+        for index, item in enumerate(value):
+            if not isinstance(item, dict):
+                self.problem(value, index, "a link must have 'title' and 'url'")
+                continue
+            title, url = self.text(item, "title"), self.text(item, "url")
+            if url and not url.startswith(("https://", "http://")):
+                self.problem(item, "url", f"'{url}' is not a web address")
+            elif title and url:
+                links.append(Link(title, url))
+        return links
+
+
+def load_knowledge(directory: Path) -> LoadResult:
+    """Load every ``*.yaml`` topic file of ``directory``.
+
+    Problems are returned, never raised: a broken file gives file and line.
+    """
+    problems: list[Problem] = []
+    topics: dict[str, Topic] = {}
+    entries: dict[str, Entry] = {}
+    phrasing_owner: dict[str, tuple[str, Path, int]] = {}
+    files = sorted(directory.glob("*.yaml")) if directory.is_dir() else []
+    if not files:
+        problems.append(Problem(directory, 0, "no knowledge files (*.yaml) found"))
+    for path in files:
+        reader = _FileReader(path)
+        try:
+            document = load_yaml(path)
+        except YamlError as error:
+            problems.append(error.problem)
+            continue
+        topic = reader.topic(document)
+        raw_entries = document.get("entries") if isinstance(document, dict) else None
+        if topic is not None and topic.id in topics:
+            reader.problem(document["topic"], "id", f"topic '{topic.id}' is also defined in {topics[topic.id].path.name}")
+            topic = None
+        if topic is not None:
+            if not isinstance(raw_entries, LineList):
+                reader.problem(document, "entries" if "entries" in document else None, "'entries' must be a list")
+                raw_entries = []
+            topics[topic.id] = topic
+            for index, raw in enumerate(raw_entries):
+                entry = reader.entry(raw, topic, index, raw_entries)
+                if entry is None:
+                    continue
+                if entry.id in entries:
+                    other = entries[entry.id]
+                    reader.problem(raw, "id", f"duplicate id '{entry.id}' (first at {other.path.name}:{other.line})")
+                    continue
+                _claim_phrasings(reader, raw, entry, phrasing_owner)
+                entries[entry.id] = entry
+                topic.entry_ids.append(entry.id)
+        problems.extend(reader.problems)
+    for entry in entries.values():
+        for related in entry.related:
+            if related not in entries:
+                problems.append(Problem(entry.path, entry.line, f"'{entry.id}' is related to '{related}', which does not exist"))
+    return LoadResult(KnowledgeBase(topics, entries), problems)
+
+
+def _claim_phrasings(reader: _FileReader, raw, entry: Entry, owner: dict) -> None:
+    """Report a phrasing that another entry already uses (after folding)."""
+    for lang, phrasings in entry.questions.items():
+        lines = raw["questions"][lang]
+        for index, phrasing in enumerate(phrasings):
+            key = fold(phrasing)
+            line = line_of(lines, index)
+            if key in owner and owner[key][0] != entry.id:
+                other_id, other_path, other_line = owner[key]
+                reader.problems.append(Problem(
+                    reader.path, line,
+                    f"phrasing '{phrasing}' of '{entry.id}' is also in '{other_id}' ({other_path.name}:{other_line})",
+                ))
+            elif key in owner:
+                reader.problems.append(Problem(reader.path, line, f"phrasing '{phrasing}' appears twice in '{entry.id}'", "warning"))
+            else:
+                owner[key] = (entry.id, reader.path, line)

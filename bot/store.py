@@ -1,0 +1,198 @@
+"""The SQLite store (sqlite-utils): people, their exchanges with the bot,
+tickets for volunteers, ticket messages and feedback.
+
+This module owns the schema (migrations) and every query; the rest of the
+code calls the named functions here. Personal data is kept to the minimum:
+a person is an opaque channel id and a language, nothing else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("wegwijs")
+
+
+@migrations()
+def create_tables(db: Database) -> None:
+    db["people"].create(
+        {"id": int, "channel": str, "external_id": str, "language": str, "created": str},
+        pk="id", not_null={"channel", "external_id", "created"},
+    )
+    db["people"].create_index(["channel", "external_id"], unique=True)
+    db["exchanges"].create(
+        {"id": int, "person_id": int, "text": str, "language": str, "action": str,
+         "entry_id": str, "score": float, "candidates": str, "created": str},
+        pk="id", foreign_keys=[("person_id", "people", "id")],
+    )
+    db["exchanges"].create_index(["person_id"])
+    db["tickets"].create(
+        {"id": int, "person_id": int, "status": str, "language": str, "topic": str,
+         "emergency": int, "claimed_by": str, "created": str, "closed": str, "closing_note": str},
+        pk="id", foreign_keys=[("person_id", "people", "id")],
+    )
+    db["tickets"].create_index(["person_id", "status"])
+    db["ticket_messages"].create(
+        {"id": int, "ticket_id": int, "sender": str, "text": str, "created": str},
+        pk="id", foreign_keys=[("ticket_id", "tickets", "id")],
+    )
+    db["ticket_messages"].create_index(["ticket_id"])
+    db["feedback"].create(
+        {"id": int, "person_id": int, "entry_id": str, "helpful": int, "created": str},
+        pk="id", foreign_keys=[("person_id", "people", "id")],
+    )
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    language: str | None
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: int
+    person_id: int
+    status: str
+    language: str | None
+    topic: str | None
+    emergency: bool
+    created: str
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+class Store:
+    """All reads and writes of the database, safe to call from several threads."""
+
+    def __init__(self, path: Path | str):
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self.db = Database(connection)
+        if path != ":memory:":
+            self.db.enable_wal()
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self._lock = threading.RLock()
+        with self._lock:
+            migrations.apply(self.db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # people
+
+    def person(self, channel: str, external_id: str) -> Person:
+        """The person known under ``external_id`` on ``channel``, created on first contact."""
+        with self._lock:
+            rows = list(self.db["people"].rows_where("channel = ? and external_id = ?", [channel, external_id]))
+            if rows:
+                return Person(rows[0]["id"], rows[0]["language"])
+            row_id = self.db["people"].insert(
+                {"channel": channel, "external_id": external_id, "language": None, "created": _now()}
+            ).last_pk
+            return Person(row_id, None)
+
+    def set_language(self, person_id: int, language: str) -> None:
+        with self._lock:
+            self.db["people"].update(person_id, {"language": language})
+
+    def forget_person(self, person_id: int) -> None:
+        """Delete everything stored about a person."""
+        with self._lock, self.db.atomic():
+            ticket_ids = [r["id"] for r in self.db["tickets"].rows_where("person_id = ?", [person_id], select="id")]
+            for ticket_id in ticket_ids:
+                self.db["ticket_messages"].delete_where("ticket_id = ?", [ticket_id])
+            for table in ("tickets", "exchanges", "feedback"):
+                self.db[table].delete_where("person_id = ?", [person_id])
+            self.db["people"].delete_where("id = ?", [person_id])
+
+    # exchanges with the bot
+
+    def record_exchange(self, person_id: int, text: str, language: str | None, action: str,
+                        entry_id: str | None, score: float, candidates: list[str]) -> None:
+        with self._lock:
+            self.db["exchanges"].insert({
+                "person_id": person_id, "text": text, "language": language, "action": action,
+                "entry_id": entry_id, "score": score, "candidates": json.dumps(candidates), "created": _now(),
+            })
+
+    def recent_exchanges(self, person_id: int, limit: int = 5) -> list[dict]:
+        """The person's last exchanges with the bot, oldest first."""
+        with self._lock:
+            rows = list(self.db["exchanges"].rows_where(
+                "person_id = ?", [person_id], order_by="id desc", limit=limit))
+        for row in rows:
+            row["candidates"] = json.loads(row["candidates"] or "[]")
+        return rows[::-1]
+
+    def record_feedback(self, person_id: int, entry_id: str, helpful: bool) -> None:
+        with self._lock:
+            self.db["feedback"].insert(
+                {"person_id": person_id, "entry_id": entry_id, "helpful": int(helpful), "created": _now()})
+
+    # tickets
+
+    def open_ticket(self, person_id: int, language: str | None, topic: str | None, *, emergency: bool = False) -> Ticket:
+        """The person's open ticket, or a new one."""
+        with self._lock, self.db.atomic():
+            existing = self.open_ticket_of(person_id)
+            if existing:
+                if emergency and not existing.emergency:
+                    self.db["tickets"].update(existing.id, {"emergency": 1})
+                return self.open_ticket_of(person_id)
+            row_id = self.db["tickets"].insert({
+                "person_id": person_id, "status": "open", "language": language, "topic": topic,
+                "emergency": int(emergency), "claimed_by": None, "created": _now(),
+                "closed": None, "closing_note": None,
+            }).last_pk
+            return self._ticket(row_id)
+
+    def open_ticket_of(self, person_id: int) -> Ticket | None:
+        with self._lock:
+            rows = list(self.db["tickets"].rows_where(
+                "person_id = ? and status = 'open'", [person_id], order_by="id desc", limit=1))
+        return self._from_row(rows[0]) if rows else None
+
+    def close_ticket(self, ticket_id: int, note: str | None = None) -> None:
+        with self._lock:
+            self.db["tickets"].update(ticket_id, {"status": "closed", "closed": _now(), "closing_note": note})
+
+    def add_ticket_message(self, ticket_id: int, sender: str, text: str) -> None:
+        with self._lock:
+            self.db["ticket_messages"].insert(
+                {"ticket_id": ticket_id, "sender": sender, "text": text, "created": _now()})
+
+    def ticket_messages(self, ticket_id: int) -> list[dict]:
+        with self._lock:
+            return list(self.db["ticket_messages"].rows_where("ticket_id = ?", [ticket_id], order_by="id"))
+
+    def open_tickets(self) -> list[Ticket]:
+        """Open tickets, oldest first: the volunteers' queue."""
+        with self._lock:
+            return [self._from_row(r) for r in self.db["tickets"].rows_where("status = 'open'", order_by="id")]
+
+    def _ticket(self, ticket_id: int) -> Ticket:
+        return self._from_row(self.db["tickets"].get(ticket_id))
+
+    @staticmethod
+    def _from_row(row: dict) -> Ticket:
+        return Ticket(row["id"], row["person_id"], row["status"], row["language"], row["topic"],
+                      bool(row["emergency"]), row["created"])
+
+    def count_rows(self, person_id: int) -> int:
+        """How many rows anywhere belong to a person (for /forget and its tests)."""
+        with self._lock:
+            total = self.db["people"].count_where("id = ?", [person_id])
+            for table in ("exchanges", "tickets", "feedback"):
+                total += self.db[table].count_where("person_id = ?", [person_id])
+            return total

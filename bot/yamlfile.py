@@ -1,0 +1,106 @@
+"""Safe YAML loading that remembers the line of every mapping key and list item,
+so that maintainers get "file:line: message" instead of a traceback."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+
+class LineDict(dict):
+    """A mapping that knows the line of itself and of each key."""
+
+    line: int = 0
+    key_lines: dict
+    duplicate_keys: list
+
+
+class LineList(list):
+    """A list that knows the line of itself and of each item."""
+
+    line: int = 0
+    item_lines: list
+
+
+class _LineLoader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
+    loader.flatten_mapping(node)
+    mapping = LineDict()
+    mapping.line = node.start_mark.line + 1
+    mapping.key_lines = {}
+    mapping.duplicate_keys = []
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, (str, int, float, bool)) and key is not None:
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be a plain value", key_node.start_mark
+            )
+        if key in mapping:
+            mapping.duplicate_keys.append((key, key_node.start_mark.line + 1))
+        mapping[key] = loader.construct_object(value_node, deep=True)
+        mapping.key_lines[key] = key_node.start_mark.line + 1
+    return mapping
+
+
+def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> LineList:
+    items = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    items.line = node.start_mark.line + 1
+    items.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return items
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+_LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong in a data file, at a line a maintainer can open."""
+
+    path: Path
+    line: int
+    message: str
+    severity: str = "error"  # or "warning"
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.severity}: {self.message}"
+
+
+class YamlError(Exception):
+    """A file that is not valid YAML; carries the problem with its line."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+def load_yaml(path: Path):
+    """Load one YAML file with line information; raise YamlError on bad syntax."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise YamlError(Problem(path, 1, f"not UTF-8 text ({error.reason})")) from None
+    try:
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else 1
+        reason = " ".join(filter(None, [error.context, error.problem]))
+        raise YamlError(Problem(path, line, f"YAML syntax: {reason}")) from None
+    except yaml.YAMLError as error:
+        raise YamlError(Problem(path, 1, f"YAML: {error}")) from None
+
+
+def line_of(container, key=None) -> int:
+    """The line of ``container`` or of one of its keys/items, 0 when unknown."""
+    if key is not None:
+        if isinstance(container, LineDict):
+            return container.key_lines.get(key, container.line)
+        if isinstance(container, LineList) and isinstance(key, int) and key < len(container.item_lines):
+            return container.item_lines[key]
+    return getattr(container, "line", 0)

@@ -1,0 +1,52 @@
+"""Shared fixtures; and a guard: no test may reach anything but this machine."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from pathlib import Path
+
+import pytest
+
+from bot.assistant import Assistant
+from bot.engine import Engine
+from bot.store import Store
+
+PROJECT = Path(__file__).resolve().parent.parent
+KNOWLEDGE = PROJECT / "knowledge"
+
+_real_connect = socket.socket.connect
+
+
+def _loopback_only(self, address):
+    host = address[0] if isinstance(address, tuple) else None
+    if host is not None:
+        try:
+            allowed = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            allowed = host == "localhost"
+        if not allowed:
+            raise RuntimeError(f"a test tried to reach {host}: tests must stay on this machine")
+    return _real_connect(self, address)
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch):
+    monkeypatch.setattr(socket.socket, "connect", _loopback_only)
+
+
+@pytest.fixture(scope="session")
+def engine() -> Engine:
+    return Engine.from_directory(KNOWLEDGE)
+
+
+@pytest.fixture
+def store(tmp_path) -> Store:
+    store = Store(tmp_path / "test.sqlite3")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def assistant(engine, store) -> Assistant:
+    return Assistant(engine, store)

@@ -1,0 +1,103 @@
+"""The conversation, as the terminal and Telegram front ends drive it."""
+
+
+def test_start_greets_in_the_phone_language_and_offers_every_language(assistant, store):
+    person = store.person("test", "s")
+    greeting, picker = assistant.start(person, "nl-BE")
+    assert greeting.lang == "nl" and "Hallo" in greeting.text
+    assert len(picker.buttons) == 11
+    assert {b.label for b in picker.buttons} >= {"العربية", "فارسی", "ትግርኛ", "Українська"}
+
+
+def test_dari_phone_gets_persian(assistant, store):
+    greeting, _ = assistant.start(store.person("test", "d"), "prs")
+    assert greeting.lang == "fa"
+
+
+def test_choosing_a_language_is_remembered(assistant, store):
+    person = store.person("test", "l")
+    assistant.on_button(person, "lang:ar")
+    assert store.person("test", "l").language == "ar"
+
+
+def test_an_answer_has_title_links_and_buttons(assistant, store):
+    person = store.person("test", "a")
+    assistant.on_button(person, "lang:en")
+    [reply] = assistant.on_text(store.person("test", "a"), "how much rental deposit can the landlord ask")
+    assert reply.kind == "answer" and reply.title
+    assert reply.links and reply.links[0].url.startswith("https://")
+    actions = [b.action for b in reply.buttons]
+    assert "human" in actions and "up:housing.rental-deposit" in actions and "down:housing.rental-deposit" in actions
+
+
+def test_a_machine_translation_is_marked_for_the_reader(assistant, store):
+    person = store.person("test", "m")
+    assistant.on_button(person, "lang:nl")
+    [reply] = assistant.on_button(store.person("test", "m"), "entry:housing.rental-deposit")
+    assert reply.lang == "nl"
+    assert any("Machinevertaling" in note for note in reply.notes)
+
+
+def test_a_missing_translation_falls_back_and_says_so(assistant, store):
+    person = store.person("test", "f")
+    assistant.on_button(person, "lang:so")
+    [reply] = assistant.on_button(store.person("test", "f"), "entry:housing.rental-deposit")
+    assert reply.lang == "en"
+    assert any("Soomaali" in note and "English" in note for note in reply.notes)
+
+
+def test_out_of_scope_gets_an_honest_no_and_a_volunteer(assistant, store):
+    [reply] = assistant.on_text(store.person("test", "o"), "who won the football match yesterday")
+    assert reply.kind == "escalate"
+    assert "human" in [b.action for b in reply.buttons]
+
+
+def test_clarify_offers_at_most_three_entries_and_none_of_these(assistant, engine, store):
+    reply = assistant.clarify(["housing.rental-deposit", "housing.tenant-rights", "housing.find-rental"], "en")
+    assert [b.action for b in reply.buttons][-1] == "none"
+    assert len(reply.buttons) == 4
+    [after] = assistant.on_button(store.person("test", "c"), "none")
+    assert after.kind == "escalate"
+
+
+def test_feedback_is_stored(assistant, store):
+    person = store.person("test", "fb")
+    assistant.on_button(person, "down:housing.rental-deposit")
+    assert store.db["feedback"].count == 1
+
+
+def test_human_opens_a_ticket_and_later_messages_go_to_it(assistant, store):
+    person = store.person("test", "h")
+    [ticket_reply] = assistant.on_text(person, "I want to talk to a real person please")
+    assert ticket_reply.kind == "ticket"
+    [relayed] = assistant.on_text(person, "my landlord does not return the deposit")
+    assert relayed.kind == "relayed"
+    ticket = store.open_ticket_of(person.id)
+    assert [m["text"] for m in store.ticket_messages(ticket.id)] == ["my landlord does not return the deposit"]
+    [cancelled] = assistant.on_button(person, "cancel")
+    assert store.open_ticket_of(person.id) is None and cancelled.kind == "info"
+
+
+def test_topics_lead_to_entries(assistant):
+    topics = assistant.topics("en")
+    assert "topic:housing" in [b.action for b in topics.buttons]
+    assert all(not b.action.startswith("topic:meta") for b in topics.buttons)
+    housing = assistant.topic("housing", "en")
+    assert "entry:housing.rental-deposit" in [b.action for b in housing.buttons]
+
+
+def test_stale_or_tampered_buttons_get_a_clear_reply(assistant, store):
+    [reply] = assistant.on_button(store.person("test", "t"), "entry:does.not-exist")
+    assert reply.kind == "info" and "no longer valid" in reply.text
+
+
+def test_forget_deletes_the_person(assistant, store):
+    person = store.person("test", "gone")
+    assistant.on_text(person, "hello")
+    assistant.forget(person, "en")
+    assert store.count_rows(person.id) == 0
+
+
+def test_arabic_replies_are_right_to_left(assistant):
+    assert assistant.topics("ar").direction == "rtl"
+    assert assistant.topics("nl").direction == "ltr"

@@ -1,0 +1,103 @@
+"""The command line as maintainers and scripts use it."""
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+
+from tests.conftest import PROJECT
+
+
+def run_bot(*args, stdin="", env=None):
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
+        cwd=PROJECT, env={**os.environ, **(env or {})}, timeout=120,
+    )
+
+
+def test_match_jsonl_answers_every_line_and_survives_malformed_ones():
+    lines = [
+        json.dumps({"text": "how much rental deposit can a landlord ask in flanders", "lang": "en"}),
+        "this is not json",
+        json.dumps({"lang": "en"}),
+        json.dumps(["a", "list"]),
+        "",
+        json.dumps({"text": "ik wil mezelf doden"}),
+        json.dumps({"text": 42}),
+        json.dumps({"text": "wie wint de champions league"}),
+    ]
+    result = run_bot("match", "--jsonl", stdin="\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(out) == 7  # the blank line is not an input
+    assert out[0]["entry"] == "housing.rental-deposit" and out[0]["action"] == "answer"
+    assert set(out[0]) == {"entry", "action", "lang", "score", "candidates"}
+    assert out[0]["lang"] == "en" and isinstance(out[0]["score"], float)
+    assert out[1]["error"].startswith("line 2:") and out[1]["line"] == 2
+    assert "text" in out[2]["error"] and "text" in out[3]["error"]
+    assert out[4]["action"] == "emergency" and out[4]["lang"] == "nl"
+    assert "error" in out[5]
+    assert out[6]["entry"] is None and out[6]["action"] == "escalate"
+
+
+def test_check_passes_on_the_bundled_knowledge_base():
+    result = run_bot("check")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 error(s)" in result.stdout
+
+
+def test_check_fails_with_file_and_line_on_a_broken_file(tmp_path):
+    (tmp_path / "broken.yaml").write_text("topic:\n  id: x\n  title: {en: X\nentries: []\n", encoding="utf-8")
+    result = run_bot("--knowledge", str(tmp_path), "check")
+    assert result.returncode == 1
+    assert f"{tmp_path / 'broken.yaml'}:" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_broken_knowledge_base_stops_chat_with_a_clear_message(tmp_path):
+    (tmp_path / "broken.yaml").write_text("entries: 3\n", encoding="utf-8")
+    result = run_bot("--knowledge", str(tmp_path), "chat", "--data-dir", str(tmp_path))
+    assert result.returncode == 1
+    assert "broken.yaml:1: error" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_eval_prints_the_quality_figures(tmp_path):
+    questions = tmp_path / "set.jsonl"
+    questions.write_text("\n".join(json.dumps(q) for q in [
+        {"text": "hoeveel mag de huurwaarborg zijn", "lang": "nl", "expect": "housing.rental-deposit"},
+        {"text": "I want to die", "lang": "en", "expect": "meta.emergency"},
+        {"text": "recipe for pancakes please", "lang": "en", "expect": None},
+    ]) + "\n", encoding="utf-8")
+    result = run_bot("eval", str(questions))
+    assert result.returncode == 0, result.stderr
+    assert "emergency recall 1/1" in result.stdout
+    assert "top-1 correct" in result.stdout and "language identification" in result.stdout
+
+
+def test_terminal_chat_driven_through_stdin(tmp_path):
+    script = "\n".join([
+        "2",  # English, from the language picker
+        "how much is the rental deposit in flanders",
+        "/topics",
+        "1",
+        "/human",
+        "my landlord keeps my deposit",
+        "/quit",
+    ]) + "\n"
+    result = run_bot("chat", "--data-dir", str(tmp_path), stdin=script)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Choose your language:" in out and "[2] English" in out
+    assert "Language set to English" in out
+    assert "woninghuur.vlaanderen" in out  # the answer's official link
+    assert "Choose a topic:" in out
+    assert "ticket #1" in out and "Sent to the volunteer." in out
+    with sqlite3.connect(tmp_path / "wegwijs.sqlite3") as db:
+        assert db.execute("select status from tickets").fetchall() == [("open",)]
+        assert db.execute("select text from ticket_messages").fetchall() == [("my landlord keeps my deposit",)]
+
+
+def test_run_without_telegram_explains_and_exits_2():
+    result = run_bot("run")
+    assert result.returncode == 2 and "python -m bot chat" in result.stderr

@@ -1,0 +1,56 @@
+"""Emergencies win over everything, in every language; knowledge questions
+that merely sound urgent are not emergencies."""
+
+import pytest
+
+
+@pytest.mark.parametrize("text", [
+    "my husband is hitting me and the kids",
+    "I want to kill myself",
+    "ik wil niet meer leven",
+    "mijn vriend ademt niet meer",
+    "il me frappe tous les jours j'ai peur",
+    "je veux me suicider",
+    "جوزي عم يضربني",
+    "بدي انتحر",
+    "میخوام خودکشی کنم",
+    "хочу покінчити з собою",
+    "он угрожает меня убить",
+    "kocam beni dövüyor",
+    "wuu i garaacayaa ninkayga",
+    "suicde",  # misspelled
+])
+def test_danger_is_an_emergency_whatever_the_language(engine, text):
+    match = engine.understand(text)
+    assert match.action == "emergency", (text, match)
+    assert match.entry == "meta.emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "dringende medische hulp zonder papieren",
+    "aide médicale urgente cpas",
+    "urgent medical aid without papers",
+    "emergency shelter tonight brussels",
+    "doctor at night weekend 1733",
+    "i have stress and nightmares and cannot sleep",
+    "my child has a fever what to do in the weekend",
+    "I'm afraid my family reunification will be refused",
+])
+def test_urgent_sounding_knowledge_questions_are_not_emergencies(engine, text):
+    assert engine.understand(text).action != "emergency", text
+
+
+def test_the_emergency_reply_gives_112_first_and_alerts_a_volunteer(assistant, store):
+    person = store.person("test", "1")
+    [reply] = assistant.on_text(person, "he has a knife and says he will kill me")
+    assert reply.kind == "emergency"
+    assert "112" in reply.text.splitlines()[0]
+    ticket = store.open_ticket_of(person.id)
+    assert ticket is not None and ticket.emergency
+
+
+def test_an_emergency_is_answered_even_in_an_open_volunteer_chat(assistant, store):
+    person = store.person("test", "2")
+    assistant.on_button(person, "human")
+    [reply] = assistant.on_text(person, "I want to end my life")
+    assert reply.kind == "emergency"
