@@ -11,11 +11,20 @@ from pathlib import Path
 from bot.emergency import EmergencyDetector
 from bot.knowledge import KnowledgeBase, LoadResult, load_knowledge
 from bot.languages import LanguageIdentifier
-from bot.matching import Matcher, Scored, Thresholds
+from bot.matching import Matcher, Scored
 
 MAX_CLARIFY = 3
 # A clarify candidate must score at least this share of the best one.
 _CLARIFY_RELATIVE = 0.8
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Confidence bands on the calibrated score."""
+
+    answer: float = 0.62
+    clarify: float = 0.40
+    margin: float = 0.06
 
 
 @dataclass(frozen=True)
@@ -45,7 +54,8 @@ class Engine:
 
     def __init__(self, knowledge: KnowledgeBase, thresholds: Thresholds | None = None):
         self.knowledge = knowledge
-        self.matcher = Matcher(knowledge, thresholds)
+        self.thresholds = thresholds or Thresholds()
+        self.matcher = Matcher(knowledge)
         self.emergency = EmergencyDetector(knowledge)
         self.languages = LanguageIdentifier(
             (lang, text)
@@ -71,11 +81,12 @@ class Engine:
         best = ranked[0] if ranked else Scored("", 0.0, "")
         if self.emergency.trigger_in(text):
             return Match(self.emergency.entry_id, "emergency", lang, max(best.score, 1.0), candidates)
-        limits = self.matcher.thresholds
+        limits = self.thresholds
         best_entry = self.knowledge.entries.get(best.entry_id)
         if best_entry is None or best.score < limits.clarify:
             return Match(None, "escalate", lang, best.score, candidates)
-        if best_entry.kind == "emergency":
+        # Triggers are the high-recall path; a phrasing match must be confident to raise an alarm.
+        if best_entry.kind == "emergency" and best.score >= limits.answer:
             return Match(best.entry_id, "emergency", lang, best.score, candidates)
         runner_up = next((s.score for s in ranked[1:]), 0.0)
         confident = best.score >= limits.answer and best.score - runner_up >= limits.margin

@@ -35,17 +35,12 @@ from bot.normalize import fold
 RETRIEVE_LIMIT = 60
 MAX_DOCUMENT_FREQUENCY = 0.08
 COSINE_WEIGHT = 0.65
+# Share of an entry's score that comes from all its phrasings together (its
+# vocabulary), against its single best phrasing: long messages with context
+# share words with several phrasings of the right entry.
+ENTRY_WEIGHT = 0.3
 # Calibration targets a typical correct match at this score.
 CALIBRATED_TYPICAL = 0.75
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Confidence bands on the calibrated score."""
-
-    answer: float = 0.62
-    clarify: float = 0.40
-    margin: float = 0.06
 
 
 @dataclass(frozen=True)
@@ -116,9 +111,8 @@ class PhrasingIndex:
 class Matcher:
     """Ranks knowledge entries for a message; scores are comparable across runs."""
 
-    def __init__(self, knowledge: KnowledgeBase, thresholds: Thresholds | None = None):
+    def __init__(self, knowledge: KnowledgeBase):
         self.knowledge = knowledge
-        self.thresholds = thresholds or Thresholds()
         self._owners: list[str] = []
         self._languages: list[str | None] = []
         texts: list[str] = []
@@ -133,6 +127,11 @@ class Matcher:
                 self._add(texts, entry, None, keyword)
         self._texts = [fold(t) for t in texts]
         self.index = PhrasingIndex(texts)
+        self._entry_ids = list(knowledge.entries)
+        vocabulary: dict[str, list[str]] = defaultdict(list)
+        for owner, text in zip(self._owners, texts):
+            vocabulary[owner].append(text)
+        self.entry_index = PhrasingIndex([" ".join(vocabulary[e]) for e in self._entry_ids])
         self._scale = {lang: 1.0 for lang in LANGUAGES}
         self._scale.update(self._calibrate())
 
@@ -156,14 +155,19 @@ class Matcher:
         candidates = [self._texts[i] for i, _ in hits]
         fuzzy = process.cdist([folded], candidates, scorer=fuzz.token_sort_ratio, workers=1)[0]
         scale = self._scale.get(lang, 1.0) if lang else 1.0
-        best: dict[str, Scored] = {}
+        best: dict[str, tuple[float, str]] = {}
         for (i, cosine), ratio in zip(hits, fuzzy):
             similarity = COSINE_WEIGHT * cosine + (1 - COSINE_WEIGHT) * ratio / 100.0
-            score = min(1.0, similarity * scale)
             owner = self._owners[i]
-            if owner not in best or score > best[owner].score:
-                best[owner] = Scored(owner, round(score, 4), self._texts[i])
-        return sorted(best.values(), key=lambda s: -s.score)
+            if owner not in best or similarity > best[owner][0]:
+                best[owner] = (similarity, self._texts[i])
+        vocabulary = {self._entry_ids[i]: c for i, c in self.entry_index.search(text, limit=len(best) * 2 + 10)}
+        scored = [
+            Scored(owner, round(min(1.0, scale * ((1 - ENTRY_WEIGHT) * similarity
+                                                   + ENTRY_WEIGHT * vocabulary.get(owner, 0.0))), 4), phrasing)
+            for owner, (similarity, phrasing) in best.items()
+        ]
+        return sorted(scored, key=lambda s: -s.score)
 
     def _calibrate(self) -> dict[str, float]:
         """Per-language factors that bring the median correct leave-one-out
@@ -181,5 +185,5 @@ class Matcher:
                 scores.append(next((s.score for s in ranked if s.entry_id == self._owners[i]), 0.0))
             typical = statistics.median(scores) if scores else 0.0
             if typical > 0.2:
-                factors[lang] = CALIBRATED_TYPICAL / typical
+                factors[lang] = float(CALIBRATED_TYPICAL / typical)
         return factors

@@ -1,0 +1,85 @@
+"""Matching: retrieval, ranking, calibrated scores and the confidence bands."""
+
+import copy
+
+import pytest
+
+from bot.engine import Engine, Thresholds
+from bot.matching import PhrasingIndex
+from tests.conftest import KNOWLEDGE
+
+
+def test_retrieval_returns_only_the_phrasings_that_share_something():
+    index = PhrasingIndex(["huurwaarborg terugkrijgen", "sociale woning inschrijven", "huisarts zoeken"])
+    hits = index.search("mijn huurwaarborg")
+    assert [i for i, _ in hits] == [0]
+    assert 0 < hits[0][1] <= 1.0 + 1e-6
+    assert index.search("ሰላም") == []
+    assert len(PhrasingIndex([f"vraag nummer {n}" for n in range(200)]).search("vraag nummer 7", limit=5)) == 5
+
+
+@pytest.mark.parametrize(("text", "lang", "entry"), [
+    ("hoeveel huurwaarborg mag mijn verhuurder vragen", "nl", "housing.rental-deposit"),
+    ("how do i register at a health insurance fund", "en", "health.insurance-registration"),
+    ("comment faire reconnaitre mon diplome etranger", "fr", "work.diploma-recognition"),
+    ("كيف افتح حساب بنك في بلجيكا", "ar", "money.bank-account"),
+    ("چطوری گواهینامه رانندگی خودمو عوض کنم", "fa", "mobility.driving-licence"),
+    ("як оформити Groeipakket на дітей", "uk", "benefits.child-benefit"),
+])
+def test_clear_questions_are_answered_in_every_script(engine, text, lang, entry):
+    match = engine.understand(text)
+    assert (match.action, match.entry, match.lang) == ("answer", entry, lang)
+
+
+def test_out_of_scope_is_escalated_without_an_entry(engine):
+    for text in ("what's the best pizza in antwerp", "kan je me een mop vertellen", "какая будет погода завтра"):
+        match = engine.understand(text)
+        assert match.action == "escalate" and match.entry is None, (text, match)
+
+
+def test_smalltalk_and_asking_for_a_person(engine):
+    assert engine.understand("hallo goedemiddag").action == "smalltalk"
+    human = engine.understand("can I talk to a human volunteer please")
+    assert (human.action, human.entry) == ("escalate", "meta.talk-to-human")
+
+
+def test_scores_are_bounded_and_the_same_on_every_run():
+    first = Engine.from_directory(KNOWLEDGE).understand("huurwaarborg ocmw")
+    second = Engine.from_directory(KNOWLEDGE).understand("huurwaarborg ocmw")
+    assert first == second
+    assert 0.0 <= first.score <= 1.0
+
+
+def test_every_language_is_calibrated_to_the_same_typical_score(engine):
+    factors = engine.matcher._scale
+    assert set(factors) == {"nl", "en", "fr", "ar", "fa", "ps", "ti", "so", "tr", "uk", "ru"}
+    assert all(0.5 < f < 3 for f in factors.values())
+
+
+def with_bands(engine, **bands):
+    changed = copy.copy(engine)
+    changed.thresholds = Thresholds(**bands)
+    return changed
+
+
+def test_the_bands_decide_the_action(engine):
+    text = "huurwaarborg terugkrijgen"
+    never_answer = with_bands(engine, answer=1.01, clarify=0.0, margin=0.0).understand(text)
+    assert never_answer.action == "clarify" and 1 <= len(never_answer.candidates) <= 3
+    never_anything = with_bands(engine, answer=1.01, clarify=1.01, margin=0.0).understand(text)
+    assert never_anything.action == "escalate" and never_anything.entry is None
+    no_margin_needed = with_bands(engine, answer=0.0, clarify=0.0, margin=0.0).understand(text)
+    assert no_margin_needed.action == "answer"
+    huge_margin = with_bands(engine, answer=0.0, clarify=0.0, margin=1.0).understand(text)
+    assert huge_margin.action in ("clarify", "escalate")
+
+
+def test_empty_and_symbol_only_messages_escalate(engine):
+    for text in ("", "   ", "???", "🙏🙏🙏", "\u200b\u200f"):
+        match = engine.understand(text)
+        assert match.action == "escalate" and match.score == 0.0
+
+
+def test_very_long_and_binary_input_does_not_break_matching(engine):
+    assert engine.understand("huurwaarborg " * 400).action in ("answer", "clarify", "escalate")
+    assert engine.understand("\x00\x01\x02 huur\ufffd").action in ("answer", "clarify", "escalate")
