@@ -22,9 +22,9 @@ _CLARIFY_RELATIVE = 0.8
 class Thresholds:
     """Confidence bands on the calibrated score."""
 
-    answer: float = 0.62
+    answer: float = 0.55
     clarify: float = 0.40
-    margin: float = 0.06
+    margin: float = 0.05
 
 
 @dataclass(frozen=True)

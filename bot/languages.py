@@ -30,8 +30,13 @@ _SCRIPT_LANGUAGES = {
     "latin": LANGUAGES,
 }
 
+# Additive smoothing, small: the Latin-letter Arabic or Persian models learn from
+# a few hundred phrasings, and a large pseudo-count would flatten them.
+_SMOOTHING = 0.1
+
 # Weight of the person's chosen language: a prior, worth about this many log units.
-_CHOSEN_LANGUAGE_BONUS = 2.0
+_CHOSEN_LANGUAGE_BONUS = 4.0
+_SHORT_TEXT_LETTERS = 6
 
 
 def script_of(text: str) -> str | None:
@@ -68,24 +73,29 @@ def _ngrams(text: str) -> list[str]:
 
 
 class LanguageIdentifier:
-    """Naive Bayes over character n-grams, restricted by script."""
+    """Naive Bayes over character n-grams, one model per language and script:
+    Arabic written in Latin letters is compared with the Latin-letter
+    Arabic of the training text, not with its Arabic script."""
 
     def __init__(self, samples: Iterable[tuple[str, str]]):
-        counts: dict[str, Counter[str]] = defaultdict(Counter)
+        counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
         for lang, text in samples:
-            counts[lang].update(_ngrams(text))
-        vocabulary = set().union(*counts.values()) if counts else set()
-        self._vocabulary_size = len(vocabulary) + 1
-        self._log_prob: dict[str, dict[str, float]] = {}
-        self._log_unseen: dict[str, float] = {}
-        for lang, counter in counts.items():
-            total = sum(counter.values()) + self._vocabulary_size
-            self._log_prob[lang] = {g: math.log((n + 1) / total) for g, n in counter.items()}
-            self._log_unseen[lang] = math.log(1 / total)
+            script = script_of(text)
+            if script is not None:
+                counts[lang, script].update(_ngrams(text))
+        vocabulary: dict[str, set[str]] = defaultdict(set)
+        for (_, script), counter in counts.items():
+            vocabulary[script].update(counter)
+        self._log_prob: dict[tuple[str, str], dict[str, float]] = {}
+        self._log_unseen: dict[tuple[str, str], float] = {}
+        for model, counter in counts.items():
+            total = sum(counter.values()) + _SMOOTHING * (len(vocabulary[model[1]]) + 1)
+            self._log_prob[model] = {g: math.log((n + _SMOOTHING) / total) for g, n in counter.items()}
+            self._log_unseen[model] = math.log(_SMOOTHING / total)
 
     @property
     def languages(self) -> set[str]:
-        return set(self._log_prob)
+        return {lang for lang, _ in self._log_prob}
 
     def identify(self, text: str, chosen: str | None = None) -> str | None:
         """The most likely language of ``text``; ``chosen`` (the language the
@@ -102,15 +112,15 @@ class LanguageIdentifier:
                 return "uk"
             if _RUSSIAN_LETTERS & letters and not _UKRAINIAN_LETTERS & letters:
                 return "ru"
-        candidates = [lang for lang in _SCRIPT_LANGUAGES[script] if lang in self._log_prob]
+        candidates = [lang for lang in _SCRIPT_LANGUAGES[script] if (lang, script) in self._log_prob]
         if len(candidates) <= 1:
             return candidates[0] if candidates else chosen
+        # "ok", "merci", "salam": too little evidence to overrule the person's own choice.
+        if chosen in candidates and sum(c.isalpha() for c in lowered) < _SHORT_TEXT_LETTERS:
+            return chosen
         grams = _ngrams(text)
         scores = {}
         for lang in candidates:
-            table, unseen = self._log_prob[lang], self._log_unseen[lang]
-            score = sum(table.get(g, unseen) for g in grams)
-            if lang == chosen:
-                score += _CHOSEN_LANGUAGE_BONUS
-            scores[lang] = score
+            table, unseen = self._log_prob[lang, script], self._log_unseen[lang, script]
+            scores[lang] = sum(table.get(g, unseen) for g in grams) + (_CHOSEN_LANGUAGE_BONUS if lang == chosen else 0)
         return max(scores, key=scores.__getitem__)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from bot.knowledge import Entry, KnowledgeBase
+from bot.knowledge import KnowledgeBase
 from bot.languages import LANGUAGES
 from bot.normalize import fold
 
@@ -38,9 +38,12 @@ COSINE_WEIGHT = 0.65
 # Share of an entry's score that comes from all its phrasings together (its
 # vocabulary), against its single best phrasing: long messages with context
 # share words with several phrasings of the right entry.
-ENTRY_WEIGHT = 0.3
-# Calibration targets a typical correct match at this score.
+ENTRY_WEIGHT = 0.8
+# Calibration: a typical correct match scores this; one phrasing in CALIBRATION_EVERY
+# is held out to measure it, at most CALIBRATION_SAMPLE per language.
 CALIBRATED_TYPICAL = 0.75
+CALIBRATION_EVERY = 4
+CALIBRATION_SAMPLE = 60
 
 
 @dataclass(frozen=True)
@@ -65,41 +68,55 @@ def features(text: str) -> Counter[str]:
 
 
 class PhrasingIndex:
-    """TF-IDF inverted index over phrasings, answering top-k by cosine."""
+    """TF-IDF inverted index over phrasings, answering top-k by cosine.
 
-    def __init__(self, texts: list[str]):
-        self.size = len(texts)
-        documents = [features(t) for t in texts]
-        frequency: Counter[str] = Counter()
-        for document in documents:
-            frequency.update(document.keys())
-        self._idf = {g: math.log((self.size + 1) / (n + 1)) + 1.0 for g, n in frequency.items()}
-        too_common = max(50, int(self.size * MAX_DOCUMENT_FREQUENCY))
-        postings: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
+    Postings are stored flat, sorted by feature: the postings of feature
+    number f are ``_documents[_starts[f]:_starts[f + 1]]``.
+    """
+
+    def __init__(self, documents: list[Counter[str]]):
+        """``documents``: the features of each phrasing (see ``features``)."""
+        self.size = len(documents)
+        numbering: dict[str, int] = {}
+        numbers, owners, counts = [], [], []
         for doc_id, document in enumerate(documents):
-            weights = {g: (1 + math.log(n)) * self._idf[g] for g, n in document.items()}
-            norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-            for gram, weight in weights.items():
-                if frequency[gram] <= too_common:
-                    ids, values = postings[gram]
-                    ids.append(doc_id)
-                    values.append(weight / norm)
-        self._postings = {
-            g: (np.asarray(ids, dtype=np.int32), np.asarray(values, dtype=np.float32))
-            for g, (ids, values) in postings.items()
-        }
+            for gram, count in document.items():
+                numbers.append(numbering.setdefault(gram, len(numbering)))
+                owners.append(doc_id)
+                counts.append(count)
+        numbers_array = np.asarray(numbers, dtype=np.int64)
+        owners_array = np.asarray(owners, dtype=np.int64)
+        frequency = np.bincount(numbers_array, minlength=len(numbering))
+        idf = np.log((self.size + 1) / (frequency + 1)) + 1.0
+        self._idf = dict(zip(numbering, idf.tolist()))
+        weights = (1 + np.log(np.asarray(counts, dtype=np.float64))) * idf[numbers_array]
+        norms = np.sqrt(np.bincount(owners_array, weights=weights * weights, minlength=self.size))
+        weights /= np.where(norms > 0, norms, 1.0)[owners_array]
+        # Features in too many phrasings say little and cost a long posting walk: not indexed.
+        indexed = frequency[numbers_array] <= max(50, int(self.size * MAX_DOCUMENT_FREQUENCY))
+        order = np.argsort(numbers_array[indexed], kind="stable")
+        self._documents = owners_array[indexed][order].astype(np.int32)
+        self._weights = weights[indexed][order].astype(np.float32)
+        self._feature_numbers = numbering
+        self._starts = np.concatenate(([0], np.cumsum(np.bincount(numbers_array[indexed], minlength=len(numbering))))).tolist()
 
-    def search(self, text: str, limit: int = RETRIEVE_LIMIT) -> list[tuple[int, float]]:
-        """Up to ``limit`` (phrasing index, cosine) pairs, best first."""
-        query = features(text)
+    def search(self, query: Counter[str], limit: int = RETRIEVE_LIMIT) -> list[tuple[int, float]]:
+        """Up to ``limit`` (document number, cosine) pairs for the features
+        ``query``, best first."""
         weights = {g: (1 + math.log(n)) * self._idf[g] for g, n in query.items() if g in self._idf}
         norm = math.sqrt(sum(w * w for w in weights.values()))
-        hits = [(self._postings[g], w / norm) for g, w in weights.items() if g in self._postings]
-        if not hits:
+        slices, factors = [], []
+        for gram, weight in weights.items():
+            number = self._feature_numbers.get(gram)
+            if number is not None:
+                start, stop = self._starts[number], self._starts[number + 1]
+                slices.append(slice(start, stop))
+                factors.append(np.full(stop - start, weight / norm, dtype=np.float32))
+        if not slices:
             return []
-        ids = np.concatenate([posting[0] for posting, _ in hits])
-        values = np.concatenate([posting[1] * weight for posting, weight in hits])
-        scores = np.bincount(ids, weights=values, minlength=self.size)
+        positions = np.concatenate([np.arange(s.start, s.stop) for s in slices])
+        values = self._weights[positions] * np.concatenate(factors)
+        scores = np.bincount(self._documents[positions], weights=values, minlength=self.size)
         if limit < self.size:
             top = np.argpartition(scores, -limit)[-limit:]
         else:
@@ -108,60 +125,57 @@ class PhrasingIndex:
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
 
+@dataclass(frozen=True)
+class _Phrasing:
+    entry_id: str
+    lang: str | None
+    folded: str
+    features: Counter[str]
+
+
 class Matcher:
     """Ranks knowledge entries for a message; scores are comparable across runs."""
 
     def __init__(self, knowledge: KnowledgeBase):
-        self.knowledge = knowledge
-        self._owners: list[str] = []
-        self._languages: list[str | None] = []
-        texts: list[str] = []
+        phrasings = []
         for entry in knowledge.entries.values():
-            for lang, phrasings in entry.questions.items():
-                for phrasing in phrasings:
-                    self._add(texts, entry, lang, phrasing)
-            for lang, title in entry.title.items():
-                if entry.kind == "answer":
-                    self._add(texts, entry, lang, title)
-            for keyword in entry.keywords:
-                self._add(texts, entry, None, keyword)
-        self._texts = [fold(t) for t in texts]
-        self.index = PhrasingIndex(texts)
-        self._entry_ids = list(knowledge.entries)
-        vocabulary: dict[str, list[str]] = defaultdict(list)
-        for owner, text in zip(self._owners, texts):
-            vocabulary[owner].append(text)
-        self.entry_index = PhrasingIndex([" ".join(vocabulary[e]) for e in self._entry_ids])
-        self._scale = {lang: 1.0 for lang in LANGUAGES}
-        self._scale.update(self._calibrate())
+            own = [(lang, q) for lang, qs in entry.questions.items() for q in qs]
+            own += [(None, keyword) for keyword in entry.keywords]
+            if entry.kind == "answer":
+                own += list(entry.title.items())
+            phrasings += [_Phrasing(entry.id, lang, fold(text), features(text)) for lang, text in own]
+        self._index(phrasings)
+        self.scale = {lang: 1.0 for lang in LANGUAGES}
+        self.scale.update(self._calibration(phrasings))
 
-    def _add(self, texts: list[str], entry: Entry, lang: str | None, text: str) -> None:
-        texts.append(text)
-        self._owners.append(entry.id)
-        self._languages.append(lang)
+    def _index(self, phrasings: list[_Phrasing]) -> None:
+        self._phrasings = phrasings
+        self.index = PhrasingIndex([p.features for p in phrasings])
+        # Each entry's vocabulary: the features of all its phrasings together.
+        vocabulary: dict[str, Counter[str]] = defaultdict(Counter)
+        for phrasing in phrasings:
+            vocabulary[phrasing.entry_id].update(phrasing.features)
+        self._entry_ids = list(vocabulary)
+        self.entry_index = PhrasingIndex(list(vocabulary.values()))
 
-    def rank(self, text: str, lang: str | None = None, *, exclude: int | None = None) -> list[Scored]:
-        """Entries for ``text``, best first, with calibrated scores in [0, 1].
-
-        ``lang`` is the language of the message (for calibration); ``exclude``
-        leaves one phrasing out (used to calibrate on the base itself).
-        """
+    def rank(self, text: str, lang: str | None = None) -> list[Scored]:
+        """Entries for ``text``, best first, with calibrated scores in [0, 1];
+        ``lang`` is the language of the message."""
         folded = fold(text)
-        if not folded:
-            return []
-        hits = [(i, c) for i, c in self.index.search(text) if i != exclude]
+        query = features(text)
+        hits = self.index.search(query) if folded else []
         if not hits:
             return []
-        candidates = [self._texts[i] for i, _ in hits]
+        candidates = [self._phrasings[i].folded for i, _ in hits]
         fuzzy = process.cdist([folded], candidates, scorer=fuzz.token_sort_ratio, workers=1)[0]
-        scale = self._scale.get(lang, 1.0) if lang else 1.0
         best: dict[str, tuple[float, str]] = {}
         for (i, cosine), ratio in zip(hits, fuzzy):
-            similarity = COSINE_WEIGHT * cosine + (1 - COSINE_WEIGHT) * ratio / 100.0
-            owner = self._owners[i]
-            if owner not in best or similarity > best[owner][0]:
-                best[owner] = (similarity, self._texts[i])
-        vocabulary = {self._entry_ids[i]: c for i, c in self.entry_index.search(text, limit=len(best) * 2 + 10)}
+            similarity = COSINE_WEIGHT * cosine + (1 - COSINE_WEIGHT) * float(ratio) / 100.0
+            phrasing = self._phrasings[i]
+            if phrasing.entry_id not in best or similarity > best[phrasing.entry_id][0]:
+                best[phrasing.entry_id] = (similarity, phrasing.folded)
+        vocabulary = {self._entry_ids[i]: c for i, c in self.entry_index.search(query, limit=2 * len(best) + 10)}
+        scale = self.scale.get(lang, 1.0)
         scored = [
             Scored(owner, round(min(1.0, scale * ((1 - ENTRY_WEIGHT) * similarity
                                                    + ENTRY_WEIGHT * vocabulary.get(owner, 0.0))), 4), phrasing)
@@ -169,21 +183,29 @@ class Matcher:
         ]
         return sorted(scored, key=lambda s: -s.score)
 
-    def _calibrate(self) -> dict[str, float]:
-        """Per-language factors that bring the median correct leave-one-out
-        score of each language to CALIBRATED_TYPICAL."""
-        by_language: dict[str, list[int]] = defaultdict(list)
-        for i, lang in enumerate(self._languages):
-            if lang is not None:
-                by_language[lang].append(i)
+    @staticmethod
+    def _calibration(phrasings: list[_Phrasing]) -> dict[str, float]:
+        """Per-language factors that bring the median score of a correct match
+        to CALIBRATED_TYPICAL: one phrasing in CALIBRATION_EVERY is held out,
+        an uncalibrated matcher is built on the rest, and a sample of the
+        held-out phrasings is matched against it."""
+        held_out: dict[str, list[_Phrasing]] = defaultdict(list)
+        kept = []
+        for n, phrasing in enumerate(phrasings):
+            if phrasing.lang is not None and n % CALIBRATION_EVERY == 1:
+                held_out[phrasing.lang].append(phrasing)
+            else:
+                kept.append(phrasing)
+        reference = Matcher.__new__(Matcher)
+        reference._index(kept)
+        reference.scale = {}
         factors = {}
-        for lang, indexes in by_language.items():
-            step = max(1, len(indexes) // 60)
+        for lang, sample in held_out.items():
             scores = []
-            for i in indexes[::step]:
-                ranked = self.rank(self._texts[i], None, exclude=i)
-                scores.append(next((s.score for s in ranked if s.entry_id == self._owners[i]), 0.0))
-            typical = statistics.median(scores) if scores else 0.0
-            if typical > 0.2:
-                factors[lang] = float(CALIBRATED_TYPICAL / typical)
+            for phrasing in sample[:: max(1, len(sample) // CALIBRATION_SAMPLE)]:
+                ranked = reference.rank(phrasing.folded)
+                scores.append(next((s.score for s in ranked if s.entry_id == phrasing.entry_id), 0.0))
+            typical = statistics.median(scores)
+            if typical > 0:
+                factors[lang] = CALIBRATED_TYPICAL / typical
         return factors

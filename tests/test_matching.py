@@ -5,17 +5,23 @@ import copy
 import pytest
 
 from bot.engine import Engine, Thresholds
-from bot.matching import PhrasingIndex
+from bot.matching import PhrasingIndex, features
 from tests.conftest import KNOWLEDGE
 
 
 def test_retrieval_returns_only_the_phrasings_that_share_something():
-    index = PhrasingIndex(["huurwaarborg terugkrijgen", "sociale woning inschrijven", "huisarts zoeken"])
-    hits = index.search("mijn huurwaarborg")
-    assert [i for i, _ in hits] == [0]
+    index = PhrasingIndex([features(t) for t in ("huurwaarborg terugkrijgen", "sociale woning inschrijven", "huisarts zoeken")])
+    hits = index.search(features("mijn huurwaarborg"))
+    assert hits[0][0] == 0 and 1 not in [i for i, _ in hits]
     assert 0 < hits[0][1] <= 1.0 + 1e-6
-    assert index.search("ሰላም") == []
-    assert len(PhrasingIndex([f"vraag nummer {n}" for n in range(200)]).search("vraag nummer 7", limit=5)) == 5
+    assert index.search(features("ሰላም")) == []
+    many = PhrasingIndex([features(f"vraag nummer {n}") for n in range(40)])
+    assert len(many.search(features("vraag nummer 7"), limit=5)) == 5
+
+
+def test_features_in_most_phrasings_are_not_walked():
+    common = PhrasingIndex([features(f"vraag nummer {n}") for n in range(400)])
+    assert [i for i, _ in common.search(features("vraag nummer 7"))] == [7]
 
 
 @pytest.mark.parametrize(("text", "lang", "entry"), [
@@ -51,9 +57,10 @@ def test_scores_are_bounded_and_the_same_on_every_run():
 
 
 def test_every_language_is_calibrated_to_the_same_typical_score(engine):
-    factors = engine.matcher._scale
+    factors = engine.matcher.scale
     assert set(factors) == {"nl", "en", "fr", "ar", "fa", "ps", "ti", "so", "tr", "uk", "ru"}
-    assert all(0.5 < f < 3 for f in factors.values())
+    # Scripts and styles differ (Ethiopic syllables, Arabic without vowels), but not wildly.
+    assert max(factors.values()) / min(factors.values()) < 2
 
 
 def with_bands(engine, **bands):
