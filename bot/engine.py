@@ -23,7 +23,7 @@ class Thresholds:
     """Confidence bands on the calibrated score."""
 
     answer: float = 0.55
-    clarify: float = 0.40
+    clarify: float = 0.45
     margin: float = 0.05
 
 
