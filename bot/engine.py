@@ -41,6 +41,11 @@ class Match:
         return asdict(self)
 
 
+def _bounded(score: float) -> float:
+    """Scores above 1 (near-copies of a phrasing) are reported as 1."""
+    return min(1.0, score)
+
+
 class KnowledgeError(Exception):
     """The knowledge base has errors and cannot be used."""
 
@@ -77,30 +82,40 @@ class Engine:
         """Decide what to do with ``text`` from a person who chose ``chosen_lang``."""
         lang = self.languages.identify(text, chosen_lang)
         ranked = self.matcher.rank(text, lang)
-        candidates = [s.entry_id for s in ranked[:MAX_CLARIFY]]
         best = ranked[0] if ranked else Scored("", 0.0, "")
         if self.emergency.trigger_in(text):
-            return Match(self.emergency.entry_id, "emergency", lang, max(best.score, 1.0), candidates)
+            entry, action, candidates = self.emergency.entry_id, "emergency", _ids(ranked)
+        else:
+            entry, action, candidates = self._decide(ranked)
+        return Match(entry, action, lang, _bounded(best.score), candidates)
+
+    def _decide(self, ranked: list[Scored]) -> tuple[str | None, str, list[str]]:
+        """(entry, action, candidates) from the ranked entries and the confidence bands."""
         limits = self.thresholds
+        best = ranked[0] if ranked else Scored("", 0.0, "")
         best_entry = self.knowledge.entries.get(best.entry_id)
         if best_entry is None or best.score < limits.clarify:
-            return Match(None, "escalate", lang, best.score, candidates)
+            return None, "escalate", _ids(ranked)
         # Triggers are the high-recall path; a phrasing match must be confident to raise an alarm.
         if best_entry.kind == "emergency" and best.score >= limits.answer:
-            return Match(best.entry_id, "emergency", lang, best.score, candidates)
-        runner_up = next((s.score for s in ranked[1:]), 0.0)
-        confident = best.score >= limits.answer and best.score - runner_up >= limits.margin
-        if confident:
-            action = {"answer": "answer", "smalltalk": "smalltalk"}.get(best_entry.kind, "escalate")
-            entry = None if best_entry.kind == "decline" else best.entry_id
-            return Match(entry, action, lang, best.score, candidates)
+            return best.entry_id, "emergency", _ids(ranked)
+        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+        if best.score >= limits.answer and best.score - runner_up >= limits.margin:
+            if best_entry.kind in ("answer", "smalltalk"):
+                return best.entry_id, best_entry.kind, _ids(ranked)
+            if best_entry.kind == "human":
+                return best.entry_id, "escalate", _ids(ranked)
         if best_entry.kind == "decline":
-            return Match(None, "escalate", lang, best.score, candidates)
+            return None, "escalate", _ids(ranked)
         offered = [
             s.entry_id for s in ranked
             if self.knowledge.entries[s.entry_id].kind == "answer"
             and s.score >= max(limits.clarify, best.score * _CLARIFY_RELATIVE)
         ][:MAX_CLARIFY]
         if not offered:
-            return Match(None, "escalate", lang, best.score, candidates)
-        return Match(None, "clarify", lang, best.score, offered)
+            return None, "escalate", _ids(ranked)
+        return None, "clarify", offered
+
+
+def _ids(ranked: list[Scored]) -> list[str]:
+    return [s.entry_id for s in ranked[:MAX_CLARIFY]]

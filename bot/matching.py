@@ -159,8 +159,9 @@ class Matcher:
         self.entry_index = PhrasingIndex(list(vocabulary.values()))
 
     def rank(self, text: str, lang: str | None = None) -> list[Scored]:
-        """Entries for ``text``, best first, with calibrated scores in [0, 1];
-        ``lang`` is the language of the message."""
+        """Entries for ``text``, best first, with calibrated scores (a typical
+        correct match scores CALIBRATED_TYPICAL; a near-copy of a phrasing may
+        exceed 1); ``lang`` is the language of the message."""
         folded = fold(text)
         query = features(text)
         hits = self.index.search(query) if folded else []
@@ -177,8 +178,8 @@ class Matcher:
         vocabulary = {self._entry_ids[i]: c for i, c in self.entry_index.search(query, limit=2 * len(best) + 10)}
         scale = self.scale.get(lang, 1.0)
         scored = [
-            Scored(owner, round(min(1.0, scale * ((1 - ENTRY_WEIGHT) * similarity
-                                                   + ENTRY_WEIGHT * vocabulary.get(owner, 0.0))), 4), phrasing)
+            Scored(owner, round(scale * ((1 - ENTRY_WEIGHT) * similarity + ENTRY_WEIGHT * vocabulary.get(owner, 0.0)), 4),
+                   phrasing)
             for owner, (similarity, phrasing) in best.items()
         ]
         return sorted(scored, key=lambda s: -s.score)
