@@ -10,9 +10,11 @@ choice first; letters that only one language uses decide outright.
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
 
 from bot.normalize import clean
 
@@ -22,14 +24,6 @@ _PASHTO_LETTERS = set("ټډړښږګڼېۍځڅ")
 _UKRAINIAN_LETTERS = set("іїєґ")
 _RUSSIAN_LETTERS = set("ыэъё")
 
-# Which of our languages a script can be; Latin covers transliterations too.
-_SCRIPT_LANGUAGES = {
-    "arabic": ("ar", "fa", "ps"),
-    "cyrillic": ("uk", "ru"),
-    "ethiopic": ("ti",),
-    "latin": LANGUAGES,
-}
-
 # Additive smoothing, small: the Latin-letter Arabic or Persian models learn from
 # a few hundred phrasings, and a large pseudo-count would flatten them.
 _SMOOTHING = 0.1
@@ -37,6 +31,9 @@ _SMOOTHING = 0.1
 # Weight of the person's chosen language: a prior, worth about this many log units.
 _CHOSEN_LANGUAGE_BONUS = 4.0
 _SHORT_TEXT_LETTERS = 6
+# Training texts per language and script: plenty for n-gram statistics, and start-up
+# time stays flat however large the knowledge base grows.
+_MAX_SAMPLES = 3000
 
 
 def script_of(text: str) -> str | None:
@@ -72,30 +69,45 @@ def _ngrams(text: str) -> list[str]:
     return grams
 
 
+@dataclass
+class _ScriptModels:
+    """The naive Bayes models of one script: a row of log-probabilities per
+    n-gram, a column per language."""
+
+    languages: list[str]
+    rows: dict[str, int]
+    log_prob: np.ndarray
+    log_unseen: np.ndarray
+
+
 class LanguageIdentifier:
     """Naive Bayes over character n-grams, one model per language and script:
     Arabic written in Latin letters is compared with the Latin-letter
     Arabic of the training text, not with its Arabic script."""
 
     def __init__(self, samples: Iterable[tuple[str, str]]):
-        counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+        counts: dict[str, dict[str, Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
+        seen: Counter[tuple[str, str]] = Counter()
         for lang, text in samples:
             script = script_of(text)
-            if script is not None:
-                counts[lang, script].update(_ngrams(text))
-        vocabulary: dict[str, set[str]] = defaultdict(set)
-        for (_, script), counter in counts.items():
-            vocabulary[script].update(counter)
-        self._log_prob: dict[tuple[str, str], dict[str, float]] = {}
-        self._log_unseen: dict[tuple[str, str], float] = {}
-        for model, counter in counts.items():
-            total = sum(counter.values()) + _SMOOTHING * (len(vocabulary[model[1]]) + 1)
-            self._log_prob[model] = {g: math.log((n + _SMOOTHING) / total) for g, n in counter.items()}
-            self._log_unseen[model] = math.log(_SMOOTHING / total)
+            if script is not None and seen[lang, script] < _MAX_SAMPLES:
+                seen[lang, script] += 1
+                counts[script][lang].update(_ngrams(text))
+        self._scripts: dict[str, _ScriptModels] = {}
+        for script, per_language in counts.items():
+            languages = sorted(per_language)
+            rows = {g: n for n, g in enumerate(set().union(*per_language.values()))}
+            totals = np.array([sum(per_language[lang].values()) for lang in languages], dtype=np.float64)
+            totals += _SMOOTHING * (len(rows) + 1)
+            table = np.full((len(rows), len(languages)), _SMOOTHING)
+            for column, lang in enumerate(languages):
+                for gram, n in per_language[lang].items():
+                    table[rows[gram], column] += n
+            self._scripts[script] = _ScriptModels(languages, rows, np.log(table / totals), np.log(_SMOOTHING / totals))
 
     @property
     def languages(self) -> set[str]:
-        return {lang for lang, _ in self._log_prob}
+        return {lang for models in self._scripts.values() for lang in models.languages}
 
     def identify(self, text: str, chosen: str | None = None) -> str | None:
         """The most likely language of ``text``; ``chosen`` (the language the
@@ -112,15 +124,17 @@ class LanguageIdentifier:
                 return "uk"
             if _RUSSIAN_LETTERS & letters and not _UKRAINIAN_LETTERS & letters:
                 return "ru"
-        candidates = [lang for lang in _SCRIPT_LANGUAGES[script] if (lang, script) in self._log_prob]
-        if len(candidates) <= 1:
-            return candidates[0] if candidates else chosen
+        models = self._scripts.get(script)
+        if models is None:
+            return chosen
+        if len(models.languages) == 1:
+            return models.languages[0]
         # "ok", "merci", "salam": too little evidence to overrule the person's own choice.
-        if chosen in candidates and sum(c.isalpha() for c in lowered) < _SHORT_TEXT_LETTERS:
+        if chosen in models.languages and sum(c.isalpha() for c in lowered) < _SHORT_TEXT_LETTERS:
             return chosen
         grams = _ngrams(text)
-        scores = {}
-        for lang in candidates:
-            table, unseen = self._log_prob[lang, script], self._log_unseen[lang, script]
-            scores[lang] = sum(table.get(g, unseen) for g in grams) + (_CHOSEN_LANGUAGE_BONUS if lang == chosen else 0)
-        return max(scores, key=scores.__getitem__)
+        rows = [models.rows[g] for g in grams if g in models.rows]
+        scores = models.log_prob[rows].sum(axis=0) + (len(grams) - len(rows)) * models.log_unseen
+        if chosen in models.languages:
+            scores[models.languages.index(chosen)] += _CHOSEN_LANGUAGE_BONUS
+        return models.languages[int(np.argmax(scores))]

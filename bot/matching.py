@@ -28,19 +28,20 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.knowledge import KnowledgeBase
-from bot.languages import LANGUAGES
 from bot.normalize import fold
 
 # Phrasings kept after retrieval, and features too common to be worth a posting walk.
 RETRIEVE_LIMIT = 60
 MAX_DOCUMENT_FREQUENCY = 0.08
+MAX_POSTINGS = 2000
 COSINE_WEIGHT = 0.65
 # Share of an entry's score that comes from all its phrasings together (its
 # vocabulary), against its single best phrasing: long messages with context
 # share words with several phrasings of the right entry.
 ENTRY_WEIGHT = 0.8
-# Calibration: a typical correct match scores this; one phrasing in CALIBRATION_EVERY
-# is held out to measure it, at most CALIBRATION_SAMPLE per language.
+# Calibration: in every language a typical correct match scores CALIBRATED_TYPICAL; one
+# phrasing in CALIBRATION_EVERY is held out to measure it, at most CALIBRATION_SAMPLE per
+# language.
 CALIBRATED_TYPICAL = 0.75
 CALIBRATION_EVERY = 4
 CALIBRATION_SAMPLE = 60
@@ -70,8 +71,12 @@ def features(text: str) -> Counter[str]:
 class PhrasingIndex:
     """TF-IDF inverted index over phrasings, answering top-k by cosine.
 
-    Postings are stored flat, sorted by feature: the postings of feature
-    number f are ``_documents[_starts[f]:_starts[f + 1]]``.
+    Postings are stored flat, sorted by feature and, within a feature, by
+    weight: the postings of feature number f are
+    ``_documents[_starts[f]:_ends[f]]``. Features in too many phrasings say
+    little and are not indexed; a feature keeps at most MAX_POSTINGS
+    postings (its heaviest), so that a question costs the same on a base
+    fifty times larger.
     """
 
     def __init__(self, documents: list[Counter[str]]):
@@ -88,41 +93,45 @@ class PhrasingIndex:
         owners_array = np.asarray(owners, dtype=np.int64)
         frequency = np.bincount(numbers_array, minlength=len(numbering))
         idf = np.log((self.size + 1) / (frequency + 1)) + 1.0
-        self._idf = dict(zip(numbering, idf.tolist()))
+        self._features = {gram: (number, weight) for (gram, number), weight in zip(numbering.items(), idf.tolist())}
         weights = (1 + np.log(np.asarray(counts, dtype=np.float64))) * idf[numbers_array]
         norms = np.sqrt(np.bincount(owners_array, weights=weights * weights, minlength=self.size))
         weights /= np.where(norms > 0, norms, 1.0)[owners_array]
-        # Features in too many phrasings say little and cost a long posting walk: not indexed.
         indexed = frequency[numbers_array] <= max(50, int(self.size * MAX_DOCUMENT_FREQUENCY))
-        order = np.argsort(numbers_array[indexed], kind="stable")
-        self._documents = owners_array[indexed][order].astype(np.int32)
-        self._weights = weights[indexed][order].astype(np.float32)
-        self._feature_numbers = numbering
-        self._starts = np.concatenate(([0], np.cumsum(np.bincount(numbers_array[indexed], minlength=len(numbering))))).tolist()
+        numbers_array, owners_array, weights = numbers_array[indexed], owners_array[indexed], weights[indexed]
+        order = np.lexsort((-weights, numbers_array))
+        numbers_array, owners_array, weights = numbers_array[order], owners_array[order], weights[order]
+        per_feature = np.bincount(numbers_array, minlength=len(numbering))
+        starts = np.concatenate(([0], np.cumsum(per_feature)[:-1])).astype(np.int64)
+        keep = np.arange(len(numbers_array)) - starts[numbers_array] < MAX_POSTINGS
+        self._documents = owners_array[keep].astype(np.int32)
+        self._weights = weights[keep].astype(np.float32)
+        kept = np.minimum(per_feature, MAX_POSTINGS)
+        self._starts = np.concatenate(([0], np.cumsum(kept)[:-1])).astype(np.int64)
+        self._ends = self._starts + kept
 
     def search(self, query: Counter[str], limit: int = RETRIEVE_LIMIT) -> list[tuple[int, float]]:
         """Up to ``limit`` (document number, cosine) pairs for the features
         ``query``, best first."""
-        weights = {g: (1 + math.log(n)) * self._idf[g] for g, n in query.items() if g in self._idf}
-        norm = math.sqrt(sum(w * w for w in weights.values()))
-        slices, factors = [], []
-        for gram, weight in weights.items():
-            number = self._feature_numbers.get(gram)
-            if number is not None:
-                start, stop = self._starts[number], self._starts[number + 1]
-                slices.append(slice(start, stop))
-                factors.append(np.full(stop - start, weight / norm, dtype=np.float32))
-        if not slices:
+        known = [(self._features[g], n) for g, n in query.items() if g in self._features]
+        if not known:
             return []
-        positions = np.concatenate([np.arange(s.start, s.stop) for s in slices])
-        values = self._weights[positions] * np.concatenate(factors)
+        numbers = np.fromiter((number for (number, _), _ in known), dtype=np.int64, count=len(known))
+        weights = np.fromiter(((1 + math.log(n)) * idf for (_, idf), n in known), dtype=np.float64, count=len(known))
+        weights /= math.sqrt(float(weights @ weights))
+        starts, lengths = self._starts[numbers], self._ends[numbers] - self._starts[numbers]
+        total = int(lengths.sum())
+        if total == 0:
+            return []
+        # Every posting of every query feature, gathered in one step.
+        positions = np.arange(total) + np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+        values = self._weights[positions] * np.repeat(weights, lengths)
         scores = np.bincount(self._documents[positions], weights=values, minlength=self.size)
-        if limit < self.size:
-            top = np.argpartition(scores, -limit)[-limit:]
-        else:
-            top = np.arange(self.size)
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+        touched = np.flatnonzero(scores)
+        if len(touched) > limit:
+            touched = touched[np.argpartition(scores[touched], -limit)[-limit:]]
+        touched = touched[np.argsort(-scores[touched], kind="stable")]
+        return [(int(i), float(scores[i])) for i in touched]
 
 
 @dataclass(frozen=True)
@@ -145,8 +154,7 @@ class Matcher:
                 own += list(entry.title.items())
             phrasings += [_Phrasing(entry.id, lang, fold(text), features(text)) for lang, text in own]
         self._index(phrasings)
-        self.scale = {lang: 1.0 for lang in LANGUAGES}
-        self.scale.update(self._calibration(phrasings))
+        self.calibration = self._calibration(phrasings)
 
     def _index(self, phrasings: list[_Phrasing]) -> None:
         self._phrasings = phrasings
@@ -159,9 +167,8 @@ class Matcher:
         self.entry_index = PhrasingIndex(list(vocabulary.values()))
 
     def rank(self, text: str, lang: str | None = None) -> list[Scored]:
-        """Entries for ``text``, best first, with calibrated scores (a typical
-        correct match scores CALIBRATED_TYPICAL; a near-copy of a phrasing may
-        exceed 1); ``lang`` is the language of the message."""
+        """Entries for ``text``, best first, with calibrated scores (a near-copy
+        of a phrasing may exceed 1); ``lang`` is the language of the message."""
         folded = fold(text)
         query = features(text)
         hits = self.index.search(query) if folded else []
@@ -176,20 +183,22 @@ class Matcher:
             if phrasing.entry_id not in best or similarity > best[phrasing.entry_id][0]:
                 best[phrasing.entry_id] = (similarity, phrasing.folded)
         vocabulary = {self._entry_ids[i]: c for i, c in self.entry_index.search(query, limit=2 * len(best) + 10)}
-        scale = self.scale.get(lang, 1.0)
-        scored = [
-            Scored(owner, round(scale * ((1 - ENTRY_WEIGHT) * similarity + ENTRY_WEIGHT * vocabulary.get(owner, 0.0)), 4),
-                   phrasing)
-            for owner, (similarity, phrasing) in best.items()
-        ]
+        factor = self.calibration.get(lang, 1.0)
+        scored = []
+        for owner, (similarity, phrasing) in best.items():
+            raw = (1 - ENTRY_WEIGHT) * similarity + ENTRY_WEIGHT * vocabulary.get(owner, 0.0)
+            scored.append(Scored(owner, round(factor * raw, 4), phrasing))
         return sorted(scored, key=lambda s: -s.score)
 
     @staticmethod
     def _calibration(phrasings: list[_Phrasing]) -> dict[str, float]:
-        """Per-language factors that bring the median score of a correct match
-        to CALIBRATED_TYPICAL: one phrasing in CALIBRATION_EVERY is held out,
-        an uncalibrated matcher is built on the rest, and a sample of the
-        held-out phrasings is matched against it."""
+        """Per language, the factor that brings the median score of a correct
+        match to CALIBRATED_TYPICAL.
+
+        One phrasing in CALIBRATION_EVERY is held out, an uncalibrated matcher
+        is built on the rest, and a sample of the held-out phrasings is
+        matched against it.
+        """
         held_out: dict[str, list[_Phrasing]] = defaultdict(list)
         kept = []
         for n, phrasing in enumerate(phrasings):
@@ -199,7 +208,7 @@ class Matcher:
                 kept.append(phrasing)
         reference = Matcher.__new__(Matcher)
         reference._index(kept)
-        reference.scale = {}
+        reference.calibration = {}
         factors = {}
         for lang, sample in held_out.items():
             scores = []

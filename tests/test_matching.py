@@ -57,7 +57,7 @@ def test_scores_are_bounded_and_the_same_on_every_run():
 
 
 def test_every_language_is_calibrated_to_the_same_typical_score(engine):
-    factors = engine.matcher.scale
+    factors = engine.matcher.calibration
     assert set(factors) == {"nl", "en", "fr", "ar", "fa", "ps", "ti", "so", "tr", "uk", "ru"}
     # Scripts and styles differ (Ethiopic syllables, Arabic without vowels), but not wildly.
     assert max(factors.values()) / min(factors.values()) < 2
