@@ -56,15 +56,18 @@ class Scored:
 
 def features(text: str) -> Counter[str]:
     """Words and boundary-padded character trigrams of folded ``text``."""
+    return _features_of_folded(fold(text))
+
+
+def _features_of_folded(folded: str) -> Counter[str]:
     grams: Counter[str] = Counter()
-    for word in fold(text).split():
+    for word in folded.split():
         grams["w:" + word] += 1
         padded = f" {word} "
         if len(padded) <= 4:
             grams[padded] += 1
             continue
-        for i in range(len(padded) - 2):
-            grams[padded[i : i + 3]] += 1
+        grams.update(padded[i : i + 3] for i in range(len(padded) - 2))
     return grams
 
 
@@ -93,7 +96,8 @@ class PhrasingIndex:
         owners_array = np.asarray(owners, dtype=np.int64)
         frequency = np.bincount(numbers_array, minlength=len(numbering))
         idf = np.log((self.size + 1) / (frequency + 1)) + 1.0
-        self._features = {gram: (number, weight) for (gram, number), weight in zip(numbering.items(), idf.tolist())}
+        self._numbers = numbering
+        self._idf = idf
         weights = (1 + np.log(np.asarray(counts, dtype=np.float64))) * idf[numbers_array]
         norms = np.sqrt(np.bincount(owners_array, weights=weights * weights, minlength=self.size))
         weights /= np.where(norms > 0, norms, 1.0)[owners_array]
@@ -113,11 +117,13 @@ class PhrasingIndex:
     def search(self, query: Counter[str], limit: int = RETRIEVE_LIMIT) -> list[tuple[int, float]]:
         """Up to ``limit`` (document number, cosine) pairs for the features
         ``query``, best first."""
-        known = [(self._features[g], n) for g, n in query.items() if g in self._features]
-        if not known:
+        numbers = np.fromiter((self._numbers.get(g, -1) for g in query), dtype=np.int64, count=len(query))
+        known = numbers >= 0
+        if not known.any():
             return []
-        numbers = np.fromiter((number for (number, _), _ in known), dtype=np.int64, count=len(known))
-        weights = np.fromiter(((1 + math.log(n)) * idf for (_, idf), n in known), dtype=np.float64, count=len(known))
+        numbers = numbers[known]
+        counts = np.fromiter(query.values(), dtype=np.float64, count=len(query))[known]
+        weights = (1 + np.log(counts)) * self._idf[numbers]
         weights /= math.sqrt(float(weights @ weights))
         starts, lengths = self._starts[numbers], self._ends[numbers] - self._starts[numbers]
         total = int(lengths.sum())
@@ -170,7 +176,7 @@ class Matcher:
         """Entries for ``text``, best first, with calibrated scores (a near-copy
         of a phrasing may exceed 1); ``lang`` is the language of the message."""
         folded = fold(text)
-        query = features(text)
+        query = _features_of_folded(folded)
         hits = self.index.search(query) if folded else []
         if not hits:
             return []
