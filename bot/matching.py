@@ -8,15 +8,17 @@ Two stages, so that a knowledge base fifty times larger stays fast:
 2. Ranking: rapidfuzz compares the message with those candidates only
    (token_sort_ratio: order-insensitive, and unlike WRatio or
    token_set_ratio it does not give a short phrasing or a word subset a
-   perfect score); the blend of both is the phrasing's similarity, and an
-   entry scores as its best phrasing.
+   perfect score); blended with the cosine, that is a phrasing's
+   similarity. An entry scores as its best phrasing blended with the cosine
+   between the message and the entry's whole vocabulary (all its phrasings
+   together, a second small index): a long message with context shares
+   words with several phrasings of the right entry, seldom with one.
 
-Scores are calibrated per language when the matcher is built: each
-language's phrasings are matched against the rest of the base, and scores
-are scaled so that a typical correct match scores the same in every
+Scores are calibrated per language when the matcher is built: a sample of
+each language's phrasings is held out and matched against the rest, and
+scores are scaled so that a typical correct match scores the same in every
 language. Thresholds therefore mean the same in Tigrinya and in Dutch.
 """
-
 from __future__ import annotations
 
 import math

@@ -38,7 +38,7 @@ def test_clear_questions_are_answered_in_every_script(engine, text, lang, entry)
 
 
 def test_out_of_scope_is_escalated_without_an_entry(engine):
-    for text in ("what's the best pizza in antwerp", "kan je me een mop vertellen", "какая будет погода завтра"):
+    for text in ("give me a good pizza recipe", "kan je me een mop vertellen", "какая будет погода завтра"):
         match = engine.understand(text)
         assert match.action == "escalate" and match.entry is None, (text, match)
 
