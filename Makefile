@@ -33,7 +33,7 @@ bench: $(READY)
 
 # Extract interface strings into bot/locales/messages.pot and update every catalog.
 catalogs: $(READY)
-	$(BIN)/pybabel extract --no-location --omit-header -k gettext -k ngettext:1,2 -o bot/locales/messages.pot bot
+	$(BIN)/pybabel extract --no-location --omit-header -k gettext -o bot/locales/messages.pot bot
 	$(BIN)/pybabel update --no-fuzzy-matching --omit-header -i bot/locales/messages.pot -d bot/locales
 
 clean:

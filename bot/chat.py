@@ -3,12 +3,14 @@ drawn as text, with numbered choices instead of buttons."""
 
 from __future__ import annotations
 
+import datetime as dt
 import textwrap
 from typing import TextIO
 
 from bot.assistant import Assistant, Reply
+from bot.i18n import native_name
 
-COMMANDS = ("/start", "/language", "/topics", "/human", "/cancel", "/help", "/privacy", "/forget", "/quit")
+COMMANDS = ("/start", "/language", "/topics", "/human", "/cancel", "/help", "/privacy", "/forget", "/queue", "/quit")
 
 
 def render(reply: Reply) -> str:
@@ -20,7 +22,8 @@ def render(reply: Reply) -> str:
     lines.extend(f"  {link.title}: {link.url}" for link in reply.links)
     lines.extend(f"({note})" for note in reply.notes)
     if reply.buttons:
-        choices = [f"[{n}] {button.label}" for n, button in enumerate(reply.buttons, 1)]
+        # No-break spaces keep a choice on one line when the row wraps.
+        choices = [f"[{n}] {button.label}".replace(" ", "\u00a0") for n, button in enumerate(reply.buttons, 1)]
         lines.append(textwrap.fill("  ".join(choices), width=100))
     return "\n".join(lines)
 
@@ -55,6 +58,20 @@ class TerminalChat:
                 return
             self.show(self.handle(line.strip()))
 
+    def queue(self) -> str:
+        """The volunteers' queue as a volunteer will see it: open tickets, oldest first."""
+        tickets = self.assistant.store.open_tickets()
+        if not tickets:
+            return "No open tickets."
+        now = dt.datetime.now(dt.timezone.utc)
+        lines = []
+        for ticket in tickets:
+            minutes = int((now - dt.datetime.fromisoformat(ticket.created)).total_seconds() // 60)
+            language = native_name(ticket.language) if ticket.language else "?"
+            alarm = " · EMERGENCY" if ticket.emergency else ""
+            lines.append(f"#{ticket.id} · {language} · {ticket.topic or '-'} · waiting {minutes} min{alarm}")
+        return "\n".join(lines)
+
     def handle(self, line: str) -> list[Reply]:
         person = self.person()
         lang = self.assistant.language_of(person)
@@ -69,6 +86,7 @@ class TerminalChat:
             "/help": lambda: [self.assistant.help(lang)],
             "/privacy": lambda: [self.assistant.privacy(lang)],
             "/forget": lambda: [self.assistant.forget(person, lang)],
+            "/queue": lambda: [Reply("info", self.queue(), "en")],
         }
         if line.split(" ")[0] in commands:
             return commands[line.split(" ")[0]]()

@@ -24,16 +24,14 @@ class Tally:
 
     def add(self, expected: str | None, lang: str, match: Match) -> None:
         self.total += 1
-        answered = match.action in ("answer", "smalltalk", "emergency") or (
-            match.action == "escalate" and match.entry is not None
-        )
-        if answered and match.entry == expected or (expected is None and match.entry is None and match.action != "clarify"):
-            self.top1 += 1
-            self.reached += 1
-        elif match.action == "clarify" and expected in match.candidates:
-            self.reached += 1
-        if match.action in ("answer", "smalltalk") and match.entry != expected:
-            self.wrong += 1
+        if expected is None:
+            correct = match.entry is None and match.action == "escalate"
+        else:
+            correct = match.entry == expected and match.action != "clarify"
+        self.top1 += correct
+        self.reached += correct or (match.action == "clarify" and expected in match.candidates)
+        # Answering with the wrong entry, or answering what must not be answered.
+        self.wrong += match.action in ("answer", "smalltalk") and match.entry != expected
         if expected == "meta.emergency":
             self.expected_emergencies += 1
             self.emergencies_found += match.action == "emergency"
@@ -64,7 +62,7 @@ def evaluate(engine: Engine, path: Path, *, use_language: bool = False) -> Repor
         report.per_language[item["lang"]].add(expected, item["lang"], match)
         report.actions[match.action] += 1
         got = match.entry if match.action != "clarify" else f"clarify{match.candidates}"
-        if got != expected and not (expected is None and match.entry is None and match.action == "escalate"):
+        if got != expected or match.action == "clarify":
             report.confusions[(expected, got, match.action)] += 1
     return report
 
@@ -92,6 +90,6 @@ def print_report(report: Report, out: TextIO, worst: int = 15) -> None:
           file=out)
     print("actions: " + ", ".join(f"{a} {n}" for a, n in report.actions.most_common()), file=out)
     if report.confusions:
-        print(f"\nworst confusions (expected -> got, action):", file=out)
+        print("\nworst confusions (expected -> got, action):", file=out)
         for (expected, got, action), n in report.confusions.most_common(worst):
             print(f"  {n:3d}  {expected} -> {got} ({action})", file=out)

@@ -74,10 +74,6 @@ class Translator:
         text = self._translations.gettext(message)
         return text.format(**values) if values else text
 
-    def ngettext(self, singular: str, plural: str, n: int, **values: object) -> str:
-        text = self._translations.ngettext(singular, plural, n)
-        return text.format(n=n, **values)
-
 
 def _load_catalog(lang: str) -> gettext.NullTranslations | None:
     path = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"

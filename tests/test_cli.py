@@ -83,16 +83,18 @@ def test_terminal_chat_driven_through_stdin(tmp_path):
         "1",
         "/human",
         "my landlord keeps my deposit",
+        "/queue",
         "/quit",
     ]) + "\n"
     result = run_bot("chat", "--data-dir", str(tmp_path), stdin=script)
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "Choose your language:" in out and "[2] English" in out
+    assert "Choose your language:" in out and "[2]\u00a0English" in out
     assert "Language set to English" in out
     assert "woninghuur.vlaanderen" in out  # the answer's official link
     assert "Choose a topic:" in out
     assert "ticket #1" in out and "Sent to the volunteer." in out
+    assert "#1 · English · housing · waiting 0 min" in out
     with sqlite3.connect(tmp_path / "wegwijs.sqlite3") as db:
         assert db.execute("select status from tickets").fetchall() == [("open",)]
         assert db.execute("select text from ticket_messages").fetchall() == [("my landlord keeps my deposit",)]
