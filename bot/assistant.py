@@ -8,16 +8,18 @@ the person's language.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from bot.engine import Engine, Match
 from bot.i18n import fallback_chain, native_name, negotiate, text_direction, translator
 from bot.knowledge import Entry, Link
 from bot.languages import LANGUAGES
+from bot.settings import OfficeHours
 from bot.store import Person, Store
 
 # Button actions: "<verb>" or "<verb>:<argument>".
-HUMAN, NONE_OF_THESE, TOPICS, CANCEL = "human", "none", "topics", "cancel"
+HUMAN, NONE_OF_THESE, TOPICS, CANCEL, REOPEN = "human", "none", "topics", "cancel", "reopen"
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class Assistant:
     engine: Engine
     store: Store
     default_language: str = "en"
+    office_hours: OfficeHours | None = None
 
     # languages
 
@@ -77,8 +80,9 @@ class Assistant:
 
     # messages
 
-    def on_text(self, person: Person, text: str) -> list[Reply]:
-        """Reply to a free-text message."""
+    def on_text(self, person: Person, text: str, source: tuple[int, int] | None = None) -> list[Reply]:
+        """Reply to a free-text message; ``source`` is its (chat, message) id
+        on the channel, kept to pass it on to a volunteer."""
         text = text.strip()
         lang = self.language_of(person)
         if not text:
@@ -88,11 +92,30 @@ class Assistant:
         self.store.record_exchange(person.id, text, match.lang, match.action, match.entry, match.score, match.candidates)
         ticket = self.store.open_ticket_of(person.id)
         if match.action == "emergency":
-            return [self.emergency(person, lang)]
+            reply = self.emergency(person, lang)
+            self._add_to_ticket(self.store.open_ticket_of(person.id).id, "text", text, source)
+            return [reply]
         if ticket is not None:
-            self.store.add_ticket_message(ticket.id, "person", text)
+            self._add_to_ticket(ticket.id, "text", text, source)
             return [Reply("relayed", translator(lang).gettext("Sent to the volunteer."), lang)]
         return self.respond(person, match, lang)
+
+    def on_media(self, person: Person, caption: str, source: tuple[int, int] | None = None) -> list[Reply]:
+        """A photo, document or voice message: passed to the volunteer while a
+        ticket is open; otherwise we explain that we read text only."""
+        lang = self.language_of(person)
+        t = translator(lang)
+        ticket = self.store.open_ticket_of(person.id)
+        if ticket is not None:
+            self._add_to_ticket(ticket.id, "media", caption, source)
+            return [Reply("relayed", t.gettext("Sent to the volunteer."), lang)]
+        return [Reply("escalate", t.gettext(
+            "I can only read text. A volunteer can look at your photo, document or voice message: "
+            "press the button, then send it again."), lang, buttons=(Button(t.gettext("Talk to a volunteer"), HUMAN),))]
+
+    def _add_to_ticket(self, ticket_id: int, kind: str, text: str, source: tuple[int, int] | None) -> None:
+        chat, message = source or (None, None)
+        self.store.add_ticket_message(ticket_id, "person", text, kind=kind, source_chat_id=chat, source_message_id=message)
 
     def respond(self, person: Person, match: Match, lang: str) -> list[Reply]:
         entries = self.engine.knowledge.entries
@@ -134,6 +157,8 @@ class Assistant:
                           buttons=(Button(t.gettext("Talk to a volunteer"), HUMAN),))]
         if verb == CANCEL:
             return [self.cancel(person, lang)]
+        if verb == REOPEN:
+            return [self.reopen(person, lang)]
         return [Reply("info", translator(lang).gettext("This button is no longer valid. Please ask your question again."), lang)]
 
     # reply builders
@@ -184,7 +209,29 @@ class Assistant:
         text = t.gettext(
             "Your question is in the volunteers' queue (ticket #{number}). A volunteer will answer you here. "
             "Everything you write now goes to the volunteer.", number=ticket.id)
+        if self.office_hours and not self.office_hours.is_open(dt.datetime.now(dt.timezone.utc)):
+            text += "\n" + t.gettext("Volunteers usually answer {hours}. We will answer as soon as we can.",
+                                     hours=self.office_hours.describe(lang))
         return Reply("ticket", text, lang, buttons=(Button(t.gettext("Cancel my request"), CANCEL),))
+
+    def reopen(self, person: Person, lang: str) -> Reply:
+        """Reopen the person's last ticket (or open one when there is none)."""
+        ticket = self.store.latest_ticket_of(person.id)
+        if ticket is None or ticket.status == "open":
+            return self.human(person, lang)
+        self.store.reopen_ticket(ticket.id)
+        t = translator(lang)
+        return Reply("ticket", t.gettext("The conversation with the volunteers is open again (ticket #{number}). "
+                                         "Everything you write now goes to the volunteer.", number=ticket.id), lang,
+                     buttons=(Button(t.gettext("Cancel my request"), CANCEL),))
+
+    def ticket_closed(self, person: Person) -> Reply:
+        """What the person reads when a volunteer closes their ticket."""
+        lang = self.language_of(person)
+        t = translator(lang)
+        return Reply("info", t.gettext(
+            "The volunteer has closed this conversation. You can ask me questions again, or reopen it."), lang,
+            buttons=(Button(t.gettext("Reopen the conversation"), REOPEN),))
 
     def cancel(self, person: Person, lang: str) -> Reply:
         t = translator(lang)

@@ -85,16 +85,32 @@ def command_chat(args: argparse.Namespace) -> int:
 
 
 def command_run(args: argparse.Namespace) -> int:
-    print(
-        "The Telegram front end is not built yet. It will read WEGWIJS_TELEGRAM_TOKEN and the other "
-        "settings listed in README.md. Meanwhile try: python -m bot chat",
-        file=sys.stderr,
-    )
-    return 2
+    """The Telegram bot, configured from the environment (see README)."""
+    import logging
+
+    from bot.assistant import Assistant
+    from bot.settings import SettingsError, settings_from
+    from bot.store import Store
+    from bot.telegram.app import run
+
+    try:
+        settings = settings_from(os.environ, args.data_dir)
+    except SettingsError as error:
+        print(f"Cannot start: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # it would log every request, token included
+    engine = _load_engine(args.knowledge)
+    store = Store(settings.data_dir / "wegwijs.sqlite3")
+    try:
+        return run(settings, Assistant(engine, store, office_hours=settings.office_hours), store)
+    finally:
+        store.close()
 
 
 def build_parser() -> argparse.ArgumentParser:
     knowledge = _environment_path("WEGWIJS_KNOWLEDGE_DIR", PROJECT_ROOT / "knowledge")
+    data_dir = _environment_path("WEGWIJS_DATA_DIR", PROJECT_ROOT / "data")
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     parser.add_argument("--knowledge", type=Path, default=knowledge, help=f"knowledge directory (default {knowledge})")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -117,11 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(run=command_check)
 
     chat = commands.add_parser("chat", help="talk to the assistant in this terminal")
-    chat.add_argument("--data-dir", type=Path, default=_environment_path("WEGWIJS_DATA_DIR", PROJECT_ROOT / "data"))
+    chat.add_argument("--data-dir", type=Path, default=data_dir)
     chat.add_argument("--lang", help="the language to greet in (as a phone would report it)")
     chat.set_defaults(run=command_chat)
 
-    run = commands.add_parser("run", help="run the Telegram bot")
+    run = commands.add_parser("run", help="run the Telegram bot (settings from the environment, see README)")
+    run.add_argument("--data-dir", type=Path, default=data_dir)
     run.set_defaults(run=command_run)
     return parser
 

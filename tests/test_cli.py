@@ -100,6 +100,14 @@ def test_terminal_chat_driven_through_stdin(tmp_path):
         assert db.execute("select text from ticket_messages").fetchall() == [("my landlord keeps my deposit",)]
 
 
-def test_run_without_telegram_explains_and_exits_2():
-    result = run_bot("run")
-    assert result.returncode == 2 and "python -m bot chat" in result.stderr
+def test_run_without_a_token_names_the_missing_setting(tmp_path):
+    result = run_bot("run", "--data-dir", str(tmp_path), env={"WEGWIJS_TELEGRAM_TOKEN": "", "WEGWIJS_VOLUNTEER_GROUPS": ""})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "Cannot start: WEGWIJS_TELEGRAM_TOKEN is not set (for example WEGWIJS_TELEGRAM_TOKEN=123456:ABC-from-BotFather)"]
+
+
+def test_run_with_a_malformed_group_id_says_which_setting(tmp_path):
+    env = {"WEGWIJS_TELEGRAM_TOKEN": "123456:ABCDEFGHIJKLMNOP", "WEGWIJS_VOLUNTEER_GROUPS": "12345"}
+    result = run_bot("run", "--data-dir", str(tmp_path), env=env)
+    assert result.returncode == 2 and "WEGWIJS_VOLUNTEER_GROUPS" in result.stderr and "Traceback" not in result.stderr
