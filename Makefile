@@ -34,7 +34,7 @@ bench: $(READY)
 # Extract interface strings into bot/locales/messages.pot and update every catalog.
 catalogs: $(READY)
 	$(BIN)/pybabel extract --no-location --omit-header -k gettext -o bot/locales/messages.pot bot
-	$(BIN)/pybabel update --no-fuzzy-matching --omit-header -i bot/locales/messages.pot -d bot/locales
+	$(BIN)/pybabel update --no-fuzzy-matching -i bot/locales/messages.pot -d bot/locales
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -98,6 +98,7 @@ def command_run(args: argparse.Namespace) -> int:
     except SettingsError as error:
         print(f"Cannot start: {error}", file=sys.stderr)
         return 2
+    os.environ.setdefault("PTB_TIMEDELTA", "true")  # RetryAfter as a timedelta, as in the next major version
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # it would log every request, token included
     engine = _load_engine(args.knowledge)

@@ -12,6 +12,7 @@ from bot.emergency import EmergencyDetector
 from bot.knowledge import KnowledgeBase, LoadResult, load_knowledge
 from bot.languages import LanguageIdentifier
 from bot.matching import Matcher, Scored
+from bot.normalize import fold
 
 MAX_CLARIFY = 3
 # A clarify candidate must score at least this share of the best one.
@@ -25,6 +26,10 @@ class Thresholds:
     answer: float = 0.55
     clarify: float = 0.45
     margin: float = 0.05
+    # A message of one or two words ("kosten", "kind") says little: its best
+    # entry must lead by more before it is answered rather than clarified.
+    short_margin: float = 0.15
+    short_words: int = 2
 
 
 @dataclass(frozen=True)
@@ -86,10 +91,11 @@ class Engine:
         if self.emergency.trigger_in(text):
             entry, action, candidates = self.emergency.entry_id, "emergency", _ids(ranked)
         else:
-            entry, action, candidates = self._decide(ranked)
+            short = len(fold(text).split()) <= self.thresholds.short_words
+            entry, action, candidates = self._decide(ranked, short)
         return Match(entry, action, lang, _bounded(best.score), candidates)
 
-    def _decide(self, ranked: list[Scored]) -> tuple[str | None, str, list[str]]:
+    def _decide(self, ranked: list[Scored], short: bool) -> tuple[str | None, str, list[str]]:
         """(entry, action, candidates) from the ranked entries and the confidence bands."""
         limits = self.thresholds
         best = ranked[0] if ranked else Scored("", 0.0, "")
@@ -100,7 +106,8 @@ class Engine:
         if best_entry.kind == "emergency" and best.score >= limits.answer:
             return best.entry_id, "emergency", _ids(ranked)
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-        if best.score >= limits.answer and best.score - runner_up >= limits.margin:
+        margin = limits.short_margin if short else limits.margin
+        if best.score >= limits.answer and best.score - runner_up >= margin:
             if best_entry.kind in ("answer", "smalltalk"):
                 return best.entry_id, best_entry.kind, _ids(ranked)
             if best_entry.kind == "human":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from pathlib import Path
 
@@ -11,6 +12,9 @@ import pytest
 from bot.assistant import Assistant
 from bot.engine import Engine
 from bot.store import Store
+
+# python-telegram-bot's RetryAfter as a timedelta, as in its next major version.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 PROJECT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = PROJECT / "knowledge"

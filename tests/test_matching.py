@@ -65,7 +65,7 @@ def test_every_language_is_calibrated_to_the_same_typical_score(engine):
 
 def with_bands(engine, **bands):
     changed = copy.copy(engine)
-    changed.thresholds = Thresholds(**bands)
+    changed.thresholds = Thresholds(short_margin=bands["margin"], **bands)
     return changed
 
 
@@ -79,6 +79,11 @@ def test_the_bands_decide_the_action(engine):
     assert no_margin_needed.action == "answer"
     huge_margin = with_bands(engine, answer=0.0, clarify=0.0, margin=1.0).understand(text)
     assert huge_margin.action in ("clarify", "escalate")
+
+
+@pytest.mark.parametrize("text", ["kosten", "kind", "school"])
+def test_a_single_ambiguous_word_is_clarified_not_answered(engine, text):
+    assert engine.understand(text).action == "clarify"
 
 
 def test_empty_and_symbol_only_messages_escalate(engine):

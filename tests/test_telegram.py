@@ -1,0 +1,208 @@
+"""End to end: the real python-telegram-bot Application, over HTTP, against
+the fake Bot API server on 127.0.0.1. Each test is a short story."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import pytest
+from telegram.ext import AIORateLimiter
+
+from bot.assistant import Assistant
+from bot.settings import OfficeHours, Settings, VolunteerGroup
+from bot.store import Store
+from bot.telegram.app import build_application
+from tests.fake_telegram import TOKEN, FakeTelegram
+
+PERSON, VOLUNTEER, STRANGER = 4242, 777, 555
+
+
+class RunningBot:
+    """The Application started against the fake server; restartable on the same store."""
+
+    def __init__(self, fake: FakeTelegram, engine, store: Store, settings: Settings):
+        self.fake, self.engine, self.store, self.settings = fake, engine, store, settings
+        self.application = None
+
+    async def start(self) -> None:
+        assistant = Assistant(self.engine, self.store, office_hours=self.settings.office_hours)
+        # No throttling in tests, but Telegram's RetryAfter is still obeyed.
+        limiter = AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=2)
+        self.application = build_application(self.settings, assistant, self.store, rate_limiter=limiter)
+        await self.application.initialize()
+        await self.application.start()
+        await self.application.updater.start_polling(poll_interval=0.0, timeout=1)
+
+    async def stop(self) -> None:
+        await self.application.updater.stop()
+        await self.application.stop()
+        await self.application.shutdown()
+
+
+@pytest.fixture
+async def bot(engine, tmp_path):
+    fake = FakeTelegram()
+    await fake.start()
+    fake.members[VOLUNTEER] = "member"
+    store = Store(tmp_path / "bot.sqlite3")
+    settings = Settings(
+        token=TOKEN, groups=(VolunteerGroup(fake.group_id),), admins=frozenset(), data_dir=tmp_path,
+        office_hours=OfficeHours(days=frozenset(range(7)), opens=dt.time(0), closes=dt.time(23, 59, 59)),
+        coalesce_seconds=0, api_base_url=fake.base_url, api_file_url=fake.base_file_url)
+    running = RunningBot(fake, engine, store, settings)
+    await running.start()
+    yield running
+    await running.stop()
+    await fake.stop()
+    store.close()
+
+
+async def open_ticket(bot: RunningBot) -> int:
+    """The person asks for a volunteer; returns the forum topic's thread id."""
+    bot.fake.person_says(PERSON, "/human")
+    [topic] = await bot.fake.wait_for("createForumTopic")
+    await bot.fake.wait_for("sendMessage", chat_id=bot.fake.group_id)
+    return (await bot.fake.wait_for("sendMessage", chat_id=bot.fake.group_id))[0].params["message_thread_id"]
+
+
+async def test_a_question_in_arabic_is_answered_in_arabic(bot):
+    bot.fake.person_says(PERSON, "/start", language_code="ar")
+    await bot.fake.wait_for("sendMessage", count=2, chat_id=PERSON)
+    bot.fake.person_presses(PERSON, "lang:ar")
+    await bot.fake.wait_for("sendMessage", count=3, chat_id=PERSON)
+    bot.fake.person_says(PERSON, "كم مبلغ الضمانة اللي بيطلبها صاحب البيت بفلاندرز؟")
+    answer = (await bot.fake.wait_for("sendMessage", count=4, chat_id=PERSON))[-1]
+    assert answer.params["parse_mode"] == "HTML"
+    assert "ضمان" in answer.params["text"] and "woninghuur.vlaanderen" in answer.params["text"]
+    actions = [b["callback_data"] for row in answer.params["reply_markup"]["inline_keyboard"] for b in row]
+    assert "up:housing.rental-deposit" in actions and "human" in actions
+
+
+async def test_did_you_mean_buttons_lead_to_the_answer(bot):
+    texts = ["kosten", "school", "huur", "papieren kwijt"]
+    text = next((t for t in texts if bot.engine.understand(t).action == "clarify"), None)
+    assert text is not None, "one of these should be ambiguous"
+    candidates = bot.engine.understand(text).candidates
+    bot.fake.person_says(PERSON, text)
+    [offer] = await bot.fake.wait_for("sendMessage", chat_id=PERSON)
+    actions = [b["callback_data"] for row in offer.params["reply_markup"]["inline_keyboard"] for b in row]
+    assert actions == [f"entry:{c}" for c in candidates] + ["none"]
+    bot.fake.person_presses(PERSON, actions[0])
+    await bot.fake.wait_for("answerCallbackQuery")
+    answer = (await bot.fake.wait_for("sendMessage", count=2, chat_id=PERSON))[-1]
+    title = bot.engine.knowledge.entries[candidates[0]].title["en"]
+    assert title.split()[0] in answer.params["text"]
+
+
+async def test_a_volunteer_chat_from_start_to_close(bot):
+    fake = bot.fake
+    thread = await open_ticket(bot)
+    [topic] = fake.calls_to("createForumTopic")
+    assert topic.params["name"].startswith("#1 · English")
+    summary = fake.calls_to("sendMessage", chat_id=fake.group_id)[0]
+    assert "Amina" not in summary.params["text"] and str(PERSON) not in summary.params["text"]
+
+    fake.volunteer_says(VOLUNTEER, "Hello, I can help. What is your question?", thread_id=thread)
+    relayed = (await fake.wait_for("sendMessage", count=2, chat_id=PERSON))[-1]
+    assert "Hello, I can help" in relayed.params["text"] and "Sara" not in relayed.params["text"]
+
+    fake.person_says(PERSON, "My landlord keeps my deposit")
+    to_group = await fake.wait_for("sendMessage", count=2, chat_id=fake.group_id, message_thread_id=thread)
+    assert "My landlord keeps my deposit" in to_group[-1].params["text"]
+
+    fake.volunteer_says(VOLUNTEER, "/close answered about the deposit", thread_id=thread)
+    await fake.wait_for("closeForumTopic")
+    closed = (await fake.wait_for("sendMessage", count=3, chat_id=PERSON))[-1]
+    actions = [b["callback_data"] for row in closed.params["reply_markup"]["inline_keyboard"] for b in row]
+    assert actions == ["reopen"]
+    assert bot.store.open_tickets() == []
+
+    fake.person_presses(PERSON, "reopen")
+    await fake.wait_for("reopenForumTopic")
+    assert [t.id for t in bot.store.open_tickets()] == [1]
+
+
+async def test_photos_pass_both_ways(bot):
+    fake = bot.fake
+    thread = await open_ticket(bot)
+    fake.person_sends_photo(PERSON, caption="the letter I got")
+    [to_group] = await fake.wait_for("copyMessage", chat_id=fake.group_id)
+    assert to_group.params["from_chat_id"] == PERSON and to_group.params["message_thread_id"] == thread
+    fake.volunteer_sends_photo(VOLUNTEER, thread_id=thread, caption="fill in this part")
+    [to_person] = await fake.wait_for("copyMessage", chat_id=PERSON)
+    assert to_person.params["from_chat_id"] == fake.group_id
+
+
+async def test_a_photo_without_a_ticket_gets_an_explanation(bot):
+    bot.fake.person_sends_photo(PERSON)
+    [reply] = await bot.fake.wait_for("sendMessage", chat_id=PERSON)
+    assert "only read text" in reply.params["text"]
+    assert bot.fake.calls_to("copyMessage") == []
+
+
+async def test_someone_outside_the_group_cannot_claim(bot):
+    fake = bot.fake
+    await open_ticket(bot)
+    summary = fake.calls_to("sendMessage", chat_id=fake.group_id)[0]
+    message_id = 1  # the summary is the first bot message in the group
+    fake.volunteer_presses(STRANGER, "t:claim:1", message_id=message_id, thread_id=summary.params["message_thread_id"])
+    [answer] = await fake.wait_for("answerCallbackQuery")
+    assert answer.params.get("show_alert") in (True, "true", "True")
+    assert bot.store.ticket(1).claimed_by is None
+    fake.volunteer_presses(VOLUNTEER, "t:claim:1", message_id=message_id, thread_id=summary.params["message_thread_id"])
+    await fake.wait_for("answerCallbackQuery", count=2)
+    await asyncio.sleep(0.1)
+    assert bot.store.ticket(1).claimed_by == str(VOLUNTEER)
+
+
+async def test_the_relay_goes_on_after_a_restart(bot):
+    fake = bot.fake
+    thread = await open_ticket(bot)
+    await bot.stop()
+    await bot.start()
+    fake.volunteer_says(VOLUNTEER, "Still here after the restart", thread_id=thread)
+    relayed = (await fake.wait_for("sendMessage", count=2, chat_id=PERSON))[-1]
+    assert "Still here after the restart" in relayed.params["text"]
+
+
+async def test_a_person_who_blocked_the_bot_closes_the_ticket(bot):
+    fake = bot.fake
+    thread = await open_ticket(bot)
+    fake.blocked.add(PERSON)
+    fake.volunteer_says(VOLUNTEER, "Are you still there?", thread_id=thread)
+    notice = await fake.wait_for("sendMessage", count=2, chat_id=fake.group_id, message_thread_id=thread)
+    assert "blocked the bot" in notice[-1].params["text"]
+    assert bot.store.open_tickets() == []
+
+
+async def test_telegram_flood_limits_and_server_errors_lose_nothing(bot):
+    fake = bot.fake
+    fake.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+    fake.person_says(PERSON, "how much rental deposit can a landlord ask")
+    answers = await fake.wait_for("sendMessage", count=2, chat_id=PERSON, timeout=8)
+    assert "deposit" in answers[-1].params["text"].lower()
+    fake.fail_next("sendMessage", 500, "Internal Server Error")
+    fake.person_says(PERSON, "how do I find a general practitioner")
+    sorry = (await fake.wait_for("sendMessage", count=4, chat_id=PERSON, timeout=8))[-1]
+    assert "something went wrong" in sorry.params["text"]
+    fake.person_says(PERSON, "how do I find a general practitioner")
+    again = (await fake.wait_for("sendMessage", count=5, chat_id=PERSON))[-1]
+    assert "doctor" in again.params["text"].lower() or "GP" in again.params["text"]
+
+
+async def test_forget_leaves_no_row_of_the_person(bot):
+    fake = bot.fake
+    thread = await open_ticket(bot)
+    fake.person_says(PERSON, "my private story")
+    await fake.wait_for("sendMessage", count=2, chat_id=fake.group_id, message_thread_id=thread)
+    person_id = bot.store.person("telegram", str(PERSON)).id
+    fake.person_says(PERSON, "/forget")
+    await fake.wait_for("sendMessage", count=3, chat_id=fake.group_id, message_thread_id=thread)
+    assert bot.store.count_rows(person_id) == 0
+
+
+async def test_other_groups_are_left(bot):
+    bot.fake.volunteer_says(VOLUNTEER, "hello bot", chat_id=-1009999999999)
+    [left] = await bot.fake.wait_for("leaveChat")
+    assert left.params["chat_id"] == -1009999999999
