@@ -84,9 +84,6 @@ class Settings:
                 return group.chat_id
         return next((g.chat_id for g in self.groups if not g.routes), self.groups[0].chat_id)
 
-    def is_volunteer_group(self, chat_id: int) -> bool:
-        return any(group.chat_id == chat_id for group in self.groups)
-
 
 def _required(env: Mapping[str, str], name: str, example: str) -> str:
     value = env.get(name, "").strip()

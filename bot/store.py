@@ -114,6 +114,8 @@ class Store:
         self.db = Database(connection)
         if path != ":memory:":
             self.db.enable_wal()
+            # With WAL, NORMAL survives any crash of the process; only a power cut can undo the last commits.
+            self.db.execute("PRAGMA synchronous = NORMAL")
         self.db.execute("PRAGMA foreign_keys = ON")
         self._lock = threading.RLock()
         with self._lock:
@@ -122,22 +124,29 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    def _rows(self, sql: str, parameters: list) -> list[dict]:
+        """Plain SQL for the queries of every message: sqlite-utils' table
+        helpers introspect the schema on each call."""
+        cursor = self.db.execute(sql, parameters)
+        columns = [c[0] for c in cursor.description]
+        return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
     # people
 
     def person(self, channel: str, external_id: str) -> Person:
         """The person known under ``external_id`` on ``channel``, created on first contact."""
         with self._lock:
-            rows = list(self.db["people"].rows_where("channel = ? and external_id = ?", [channel, external_id]))
+            rows = self._rows("select id, language from people where channel = ? and external_id = ?",
+                              [channel, external_id])
             if rows:
                 return Person(rows[0]["id"], rows[0]["language"])
-            row_id = self.db["people"].insert(
-                {"channel": channel, "external_id": external_id, "language": None, "created": _now()}
-            ).last_pk
-            return Person(row_id, None)
+            cursor = self.db.execute("insert into people (channel, external_id, created) values (?, ?, ?)",
+                                     [channel, external_id, _now()])
+            return Person(cursor.lastrowid, None)
 
     def person_exists(self, person_id: int) -> bool:
         with self._lock:
-            return self.db["people"].count_where("id = ?", [person_id]) > 0
+            return bool(self._rows("select 1 from people where id = ?", [person_id]))
 
     def set_language(self, person_id: int, language: str) -> None:
         with self._lock:
@@ -158,10 +167,10 @@ class Store:
     def record_exchange(self, person_id: int, text: str, language: str | None, action: str,
                         entry_id: str | None, score: float, candidates: list[str]) -> None:
         with self._lock:
-            self.db["exchanges"].insert({
-                "person_id": person_id, "text": text, "language": language, "action": action,
-                "entry_id": entry_id, "score": score, "candidates": json.dumps(candidates), "created": _now(),
-            })
+            self.db.execute(
+                "insert into exchanges (person_id, text, language, action, entry_id, score, candidates, created)"
+                " values (?, ?, ?, ?, ?, ?, ?, ?)",
+                [person_id, text, language, action, entry_id, score, json.dumps(candidates), _now()])
 
     def recent_exchanges(self, person_id: int, limit: int = 5) -> list[dict]:
         """The person's last exchanges with the bot, oldest first."""
@@ -196,8 +205,8 @@ class Store:
 
     def open_ticket_of(self, person_id: int) -> Ticket | None:
         with self._lock:
-            rows = list(self.db["tickets"].rows_where(
-                "person_id = ? and status = 'open'", [person_id], order_by="id desc", limit=1))
+            rows = self._rows("select * from tickets where person_id = ? and status = 'open' order by id desc limit 1",
+                              [person_id])
         return self._from_row(rows[0]) if rows else None
 
     def latest_ticket_of(self, person_id: int) -> Ticket | None:
@@ -233,7 +242,7 @@ class Store:
 
     def ticket(self, ticket_id: int) -> Ticket | None:
         with self._lock:
-            rows = list(self.db["tickets"].rows_where("id = ?", [ticket_id]))
+            rows = self._rows("select * from tickets where id = ?", [ticket_id])
         return self._from_row(rows[0]) if rows else None
 
     def ticket_in_thread(self, group_id: int, thread_id: int) -> Ticket | None:

@@ -32,6 +32,7 @@ from bot.telegram.volunteers import VolunteerHandlers
 
 log = logging.getLogger(__name__)
 
+CONNECTIONS = 8
 PERSON_COMMANDS = ("start", "language", "topics", "human", "cancel", "help", "privacy", "forget")
 VOLUNTEER_COMMANDS = ("claim", "release", "close", "note", "queue")
 _MEDIA = (filters.PHOTO | filters.Document.ALL | filters.VOICE | filters.VIDEO | filters.VIDEO_NOTE
@@ -65,6 +66,8 @@ def build_application(settings: Settings, assistant: Assistant, store: Store, *,
                       rate_limiter: AIORateLimiter | None = None) -> Application:
     """The bot with every handler, job and limit; not yet started."""
     builder = (ApplicationBuilder().token(settings.token).concurrent_updates(PerChatOrder())
+               # One connection (the default) serialises every request of every chat.
+               .connection_pool_size(CONNECTIONS).pool_timeout(10.0)
                # Telegram takes about 20 messages a minute into one group.
                .rate_limiter(rate_limiter or AIORateLimiter(group_max_rate=20, group_time_period=60, max_retries=3)))
     if settings.api_base_url:
@@ -100,9 +103,19 @@ async def _announce_commands(application: Application) -> None:
     await application.bot.set_my_commands([BotCommand(name, name) for name in PERSON_COMMANDS])
 
 
+def use_fast_event_loop() -> None:
+    """uvloop where it exists (not on Windows)."""
+    try:
+        import uvloop
+    except ImportError:
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
 def run(settings: Settings, assistant: Assistant, store: Store) -> int:
     """Run until stopped; a failing start (Telegram unreachable, a 500 on
     getMe) is retried with back-off instead of ending the process."""
+    use_fast_event_loop()
     delay = 1.0
     while True:
         application = build_application(settings, assistant, store)
