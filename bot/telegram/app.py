@@ -9,6 +9,7 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable
 from typing import Any
+from urllib.parse import urlparse
 
 from telegram import BotCommand, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
@@ -122,9 +123,11 @@ def run(settings: Settings, assistant: Assistant, store: Store) -> int:
         started = time.monotonic()
         try:
             if settings.webhook_url:
+                # Telegram's requests without the secret token header are refused (403) by the webhook server.
                 application.run_webhook(
                     listen=settings.webhook_listen, port=settings.webhook_port, webhook_url=settings.webhook_url,
-                    secret_token=settings.webhook_secret, allowed_updates=Update.ALL_TYPES, close_loop=False)
+                    url_path=urlparse(settings.webhook_url).path.lstrip("/"), secret_token=settings.webhook_secret,
+                    allowed_updates=Update.ALL_TYPES, close_loop=False)
             else:
                 application.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=False)
             return 0
