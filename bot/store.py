@@ -281,7 +281,7 @@ class Store:
         """Open, unclaimed tickets created before the given time that got no reminder yet."""
         with self._lock:
             rows = self.db["tickets"].rows_where(
-                "status = 'open' and claimed_by is null and reminded = 0 and created < ?", [created_before],
+                "status = 'open' and claimed_by is null and reminded = 0 and created <= ?", [created_before],
                 order_by="id")
             return [self._from_row(r) for r in rows]
 

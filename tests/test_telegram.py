@@ -40,22 +40,35 @@ class RunningBot:
         await self.application.shutdown()
 
 
+ALWAYS_OPEN = OfficeHours(days=frozenset(range(7)), opens=dt.time(0), closes=dt.time(23, 59, 59))
+
+
 @pytest.fixture
-async def bot(engine, tmp_path):
+async def bot(engine, tmp_path, request):
     fake = FakeTelegram()
     await fake.start()
     fake.members[VOLUNTEER] = "member"
     store = Store(tmp_path / "bot.sqlite3")
-    settings = Settings(
-        token=TOKEN, groups=(VolunteerGroup(fake.group_id),), admins=frozenset(), data_dir=tmp_path,
-        office_hours=OfficeHours(days=frozenset(range(7)), opens=dt.time(0), closes=dt.time(23, 59, 59)),
-        coalesce_seconds=0, api_base_url=fake.base_url, api_file_url=fake.base_file_url)
+    changes = getattr(request, "param", None) or {}
+    settings = Settings(**{
+        "token": TOKEN, "groups": (VolunteerGroup(fake.group_id),), "admins": frozenset(), "data_dir": tmp_path,
+        "office_hours": ALWAYS_OPEN, "coalesce_seconds": 0, "api_base_url": fake.base_url,
+        "api_file_url": fake.base_file_url, **changes})
     running = RunningBot(fake, engine, store, settings)
     await running.start()
     yield running
     await running.stop()
     await fake.stop()
     store.close()
+
+
+async def until(condition, timeout: float = 5.0) -> None:
+    """Wait for the bot's own bookkeeping (the store is written after Telegram answers)."""
+    for _ in range(int(timeout / 0.02)):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("condition not met in time")
 
 
 async def open_ticket(bot: RunningBot) -> int:
@@ -206,3 +219,72 @@ async def test_other_groups_are_left(bot):
     bot.fake.volunteer_says(VOLUNTEER, "hello bot", chat_id=-1009999999999)
     [left] = await bot.fake.wait_for("leaveChat")
     assert left.params["chat_id"] == -1009999999999
+
+
+@pytest.mark.parametrize("bot", [{"coalesce_seconds": 1}], indirect=True)
+async def test_a_burst_of_messages_reaches_the_group_as_one(bot):
+    fake = bot.fake
+    thread = await open_ticket(bot)
+    for text in ("I got a letter", "from the OCMW", "what does it mean?"):
+        fake.person_says(PERSON, text)
+    [relayed] = (await fake.wait_for("sendMessage", count=2, chat_id=fake.group_id, message_thread_id=thread))[1:]
+    assert relayed.params["text"].splitlines()[1:] == ["I got a letter", "from the OCMW", "what does it mean?"]
+    await asyncio.sleep(1.5)
+    assert len(fake.calls_to("sendMessage", chat_id=fake.group_id, message_thread_id=thread)) == 2
+
+
+async def test_a_deleted_topic_is_made_again(bot):
+    fake = bot.fake
+    thread = await open_ticket(bot)
+    fake.deleted_threads.add(thread)
+    fake.person_says(PERSON, "are you there?")
+    topics = await fake.wait_for("createForumTopic", count=2)
+    await until(lambda: bot.store.ticket(1).thread_id != thread)
+    new_thread = bot.store.ticket(1).thread_id
+    [relayed] = (await fake.wait_for("sendMessage", count=2, chat_id=fake.group_id, message_thread_id=new_thread))[1:]
+    assert "are you there?" in relayed.params["text"]
+    assert len(topics) == 2
+
+
+@pytest.mark.parametrize("bot", [{"reminder_minutes": 0}], indirect=True)
+async def test_an_unclaimed_ticket_is_recalled_to_the_group(bot):
+    fake = bot.fake
+    thread = await open_ticket(bot)
+    [reminder_job] = bot.application.job_queue.get_jobs_by_name("remind_waiting")
+    await reminder_job.run(bot.application)
+    reminders = await fake.wait_for("sendMessage", count=2, chat_id=fake.group_id, message_thread_id=thread)
+    assert "has waited more than 0 minutes" in reminders[-1].params["text"]
+    await reminder_job.run(bot.application)
+    await asyncio.sleep(0.2)
+    assert len(fake.calls_to("sendMessage", chat_id=fake.group_id, message_thread_id=thread)) == 2
+
+
+@pytest.mark.parametrize("bot", [{"office_hours": OfficeHours(opens=dt.time(0), closes=dt.time(0))}], indirect=True)
+async def test_outside_office_hours_the_person_knows_when_to_expect_an_answer(bot):
+    bot.fake.person_says(PERSON, "/human")
+    [reply] = await bot.fake.wait_for("sendMessage", chat_id=PERSON)
+    assert "Volunteers usually answer" in reply.params["text"]
+
+
+async def test_group_tickets_without_topics_are_replies(engine, tmp_path):
+    fake = FakeTelegram(forum=False)
+    await fake.start()
+    fake.members[VOLUNTEER] = "member"
+    store = Store(tmp_path / "plain.sqlite3")
+    settings = Settings(token=TOKEN, groups=(VolunteerGroup(fake.group_id),), admins=frozenset(), data_dir=tmp_path,
+                        office_hours=ALWAYS_OPEN, coalesce_seconds=0, api_base_url=fake.base_url,
+                        api_file_url=fake.base_file_url)
+    bot = RunningBot(fake, engine, store, settings)
+    await bot.start()
+    try:
+        fake.person_says(PERSON, "/human")
+        [summary] = await fake.wait_for("sendMessage", chat_id=fake.group_id)
+        assert summary.params.get("message_thread_id") is None
+        await until(lambda: store.ticket(1).summary_message_id is not None)
+        fake.volunteer_says(VOLUNTEER, "Hello from a plain group", reply_to_message_id=store.ticket(1).summary_message_id)
+        relayed = (await fake.wait_for("sendMessage", count=2, chat_id=PERSON))[-1]
+        assert "Hello from a plain group" in relayed.params["text"]
+    finally:
+        await bot.stop()
+        await fake.stop()
+        store.close()

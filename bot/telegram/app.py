@@ -96,7 +96,7 @@ def build_application(settings: Settings, assistant: Assistant, store: Store, *,
     application.add_error_handler(people.on_error)
 
     application.job_queue.run_once(relay.resume, 0)
-    application.job_queue.run_repeating(relay.remind_waiting, interval=60, first=60)
+    application.job_queue.run_repeating(relay.remind_waiting, interval=60, first=60, name="remind_waiting")
     return application
 
 
