@@ -81,7 +81,8 @@ async def simulate(engine: Engine, tickets: int, every: float, minutes: float) -
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             relayed = fake.calls_to("sendMessage", chat_id=fake.group_id)
-            if sum(text.count("question m") for text in (c.params["text"] for c in relayed)) >= len(plan):
+            seen = {word for call in relayed for word in call.params["text"].split() if word in injected}
+            if len(seen) == len(plan):
                 break
             await asyncio.sleep(0.2)
         arrived = {}

@@ -7,8 +7,10 @@ one: undelivered messages are sent again when the bot starts.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
+from collections import defaultdict
 from collections.abc import Iterable
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -50,6 +52,8 @@ class Relay:
         self.settings = settings
         self.jobs = jobs
         self.t = translator(settings.volunteer_language)
+        # One delivery at a time per ticket and direction: a second one would send what the first is sending.
+        self._delivering: defaultdict[tuple[int, str], asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # the ticket's place in the group
 
@@ -155,6 +159,10 @@ class Relay:
         await self.deliver_to_volunteers(context.job.data)
 
     async def deliver_to_volunteers(self, ticket_id: int) -> None:
+        async with self._delivering[ticket_id, "person"]:
+            await self._deliver_to_volunteers(ticket_id)
+
+    async def _deliver_to_volunteers(self, ticket_id: int) -> None:
         ticket = self.store.ticket(ticket_id)
         if ticket is None or ticket.status != "open":
             return
@@ -185,6 +193,10 @@ class Relay:
     # volunteers → person
 
     async def deliver_to_person(self, ticket_id: int) -> None:
+        async with self._delivering[ticket_id, "volunteer"]:
+            await self._deliver_to_person(ticket_id)
+
+    async def _deliver_to_person(self, ticket_id: int) -> None:
         ticket = self.store.ticket(ticket_id)
         chat = self.store.external_id(ticket.person_id) if ticket else None
         if ticket is None or chat is None:
