@@ -78,6 +78,25 @@ class Assistant:
         t = translator(code)
         return [Reply("language", t.gettext("Language set to {language}. Ask your question.", language=native_name(code)), code)]
 
+    # commands
+
+    COMMANDS = ("start", "language", "topics", "human", "cancel", "help", "privacy", "forget")
+
+    def on_command(self, person: Person, name: str, reported_language: str | None = None) -> list[Reply]:
+        """Reply to one of COMMANDS (without the slash); anything else gets the help."""
+        lang = self.language_of(person)
+        if name == "start":
+            return self.start(person, reported_language)
+        replies = {
+            "language": lambda: self.language_picker(lang),
+            "topics": lambda: self.topics(lang),
+            "human": lambda: self.human(person, lang),
+            "cancel": lambda: self.cancel(person, lang),
+            "privacy": lambda: self.privacy(lang),
+            "forget": lambda: self.forget(person, lang),
+        }
+        return [replies.get(name, lambda: self.help(lang))()]
+
     # messages
 
     def on_text(self, person: Person, text: str, source: tuple[int, int] | None = None) -> list[Reply]:

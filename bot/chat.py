@@ -10,7 +10,7 @@ from typing import TextIO
 from bot.assistant import Assistant, Reply
 from bot.i18n import native_name
 
-COMMANDS = ("/start", "/language", "/topics", "/human", "/cancel", "/help", "/privacy", "/forget", "/queue", "/quit")
+TERMINAL_COMMANDS = ("/queue", "/quit")
 
 
 def render(reply: Reply) -> str:
@@ -48,7 +48,8 @@ class TerminalChat:
                 self.choices = reply.buttons
 
     def run(self, reported_language: str | None = None) -> None:
-        print("Wegwijs - terminal chat. Commands: " + " ".join(COMMANDS) + "\n", file=self.stdout)
+        commands = [f"/{name}" for name in self.assistant.COMMANDS] + list(TERMINAL_COMMANDS)
+        print("Wegwijs - terminal chat. Commands: " + " ".join(commands) + "\n", file=self.stdout)
         self.show(self.assistant.start(self.person(), reported_language))
         while True:
             print("> ", end="", file=self.stdout, flush=True)
@@ -74,20 +75,11 @@ class TerminalChat:
 
     def handle(self, line: str) -> list[Reply]:
         person = self.person()
-        lang = self.assistant.language_of(person)
         if line.isdigit() and 1 <= int(line) <= len(self.choices):
             return self.assistant.on_button(person, self.choices[int(line) - 1].action)
-        commands = {
-            "/start": lambda: self.assistant.start(person, None),
-            "/language": lambda: [self.assistant.language_picker(lang)],
-            "/topics": lambda: [self.assistant.topics(lang)],
-            "/human": lambda: [self.assistant.human(person, lang)],
-            "/cancel": lambda: [self.assistant.cancel(person, lang)],
-            "/help": lambda: [self.assistant.help(lang)],
-            "/privacy": lambda: [self.assistant.privacy(lang)],
-            "/forget": lambda: [self.assistant.forget(person, lang)],
-            "/queue": lambda: [Reply("info", self.queue(), "en")],
-        }
-        if line.split(" ")[0] in commands:
-            return commands[line.split(" ")[0]]()
+        word = line.split(" ")[0]
+        if word == "/queue":
+            return [Reply("info", self.queue(), "en")]
+        if word.startswith("/") and word[1:] in self.assistant.COMMANDS:
+            return self.assistant.on_command(person, word[1:])
         return self.assistant.on_text(person, line)

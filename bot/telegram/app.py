@@ -34,7 +34,6 @@ from bot.telegram.volunteers import VolunteerHandlers
 log = logging.getLogger(__name__)
 
 CONNECTIONS = 8
-PERSON_COMMANDS = ("start", "language", "topics", "human", "cancel", "help", "privacy", "forget")
 VOLUNTEER_COMMANDS = ("claim", "release", "close", "note", "queue")
 _MEDIA = (filters.PHOTO | filters.Document.ALL | filters.VOICE | filters.VIDEO | filters.VIDEO_NOTE
           | filters.AUDIO)
@@ -85,9 +84,7 @@ def build_application(settings: Settings, assistant: Assistant, store: Store, *,
 
     application.add_handler(MessageHandler(filters.ChatType.GROUPS & ~groups, volunteers.leave_foreign_group))
     application.add_handler(CallbackQueryHandler(volunteers.button, pattern=r"^t:"), group=0)
-    for name in PERSON_COMMANDS:
-        application.add_handler(CommandHandler(name, getattr(people, name), filters=private))
-    application.add_handler(MessageHandler(private & filters.COMMAND, people.unknown_command))
+    application.add_handler(MessageHandler(private & filters.COMMAND, people.command))
     application.add_handler(MessageHandler(private & filters.TEXT, people.text))
     application.add_handler(MessageHandler(private & _MEDIA, people.media))
     application.add_handler(CallbackQueryHandler(people.button))
@@ -101,7 +98,7 @@ def build_application(settings: Settings, assistant: Assistant, store: Store, *,
 
 
 async def _announce_commands(application: Application) -> None:
-    await application.bot.set_my_commands([BotCommand(name, name) for name in PERSON_COMMANDS])
+    await application.bot.set_my_commands([BotCommand(name, name) for name in Assistant.COMMANDS])
 
 
 def use_fast_event_loop() -> None:

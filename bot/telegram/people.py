@@ -52,29 +52,10 @@ class PersonHandlers:
 
     # commands
 
-    async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._run(update, lambda person: self.assistant.start(person, update.effective_user.language_code))
-
-    async def language(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._run(update, lambda person: [self.assistant.language_picker(self.assistant.language_of(person))])
-
-    async def topics(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._run(update, lambda person: [self.assistant.topics(self.assistant.language_of(person))])
-
-    async def human(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._run(update, lambda person: [self.assistant.human(person, self.assistant.language_of(person))])
-
-    async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._run(update, lambda person: [self.assistant.cancel(person, self.assistant.language_of(person))])
-
-    async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._run(update, lambda person: [self.assistant.help(self.assistant.language_of(person))])
-
-    async def privacy(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._run(update, lambda person: [self.assistant.privacy(self.assistant.language_of(person))])
-
-    async def forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._run(update, lambda person: [self.assistant.forget(person, self.assistant.language_of(person))])
+    async def command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/start, /language, /topics, /human, /cancel, /help, /privacy, /forget; others get the help."""
+        name = update.effective_message.text.split()[0].lstrip("/").split("@")[0]
+        await self._run(update, self.assistant.on_command, name, update.effective_user.language_code)
 
     # messages and buttons
 
@@ -90,9 +71,6 @@ class PersonHandlers:
         query = update.callback_query
         await query.answer()
         await self._run(update, self.assistant.on_button, query.data or "")
-
-    async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._run(update, lambda person: [self.assistant.help(self.assistant.language_of(person))])
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Record the error and tell the person something went wrong."""
