@@ -3,12 +3,11 @@ drawn as text, with numbered choices instead of buttons."""
 
 from __future__ import annotations
 
-import datetime as dt
 import textwrap
 from typing import TextIO
 
 from bot.assistant import Assistant, Reply
-from bot.i18n import native_name
+from bot.queue import queue_text
 
 TERMINAL_COMMANDS = ("/queue", "/quit")
 
@@ -59,27 +58,13 @@ class TerminalChat:
                 return
             self.show(self.handle(line.strip()))
 
-    def queue(self) -> str:
-        """The volunteers' queue as a volunteer will see it: open tickets, oldest first."""
-        tickets = self.assistant.store.open_tickets()
-        if not tickets:
-            return "No open tickets."
-        now = dt.datetime.now(dt.timezone.utc)
-        lines = []
-        for ticket in tickets:
-            minutes = int((now - dt.datetime.fromisoformat(ticket.created)).total_seconds() // 60)
-            language = native_name(ticket.language) if ticket.language else "?"
-            alarm = " · EMERGENCY" if ticket.emergency else ""
-            lines.append(f"#{ticket.id} · {language} · {ticket.topic or '-'} · waiting {minutes} min{alarm}")
-        return "\n".join(lines)
-
     def handle(self, line: str) -> list[Reply]:
         person = self.person()
         if line.isdigit() and 1 <= int(line) <= len(self.choices):
             return self.assistant.on_button(person, self.choices[int(line) - 1].action)
         word = line.split(" ")[0]
         if word == "/queue":
-            return [Reply("info", self.queue(), "en")]
+            return [Reply("info", queue_text(self.assistant.store, "en"), "en")]
         if word.startswith("/") and word[1:] in self.assistant.COMMANDS:
             return self.assistant.on_command(person, word[1:])
         return self.assistant.on_text(person, line)

@@ -61,8 +61,3 @@ def clean(text: str) -> str:
     keeping accents and letter variants (language identification needs them)."""
     text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE).casefold()
     return " ".join(text.split())
-
-
-def words(text: str) -> list[str]:
-    """Split folded text into words."""
-    return fold(text).split()

@@ -1,4 +1,4 @@
-from bot.normalize import clean, fold, words
+from bot.normalize import clean, fold
 
 
 def test_case_and_latin_accents_fold_away():
@@ -30,7 +30,7 @@ def test_cyrillic_yo_folds_to_ye():
 
 
 def test_punctuation_emoji_and_spacing_are_separators():
-    assert words("huurwaarborg,ocmw??  👍 (gent)") == ["huurwaarborg", "ocmw", "gent"]
+    assert fold("huurwaarborg,ocmw??  👍 (gent)").split() == ["huurwaarborg", "ocmw", "gent"]
     assert fold("ሰላም፣ ከመይ ኣለኹም፧") == "ሰላም ከመይ ኣለኹም"
 
 

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from telegram import Message, Update
-from telegram.constants import ChatMemberStatus, ParseMode
+from telegram.constants import ChatMemberStatus
 from telegram.ext import ContextTypes
 
-from bot.i18n import native_name, translator
+from bot.i18n import translator
+from bot.queue import queue_text
 from bot.settings import Settings
 from bot.store import Store, Ticket
 from bot.telegram.relay import Relay
-from bot.telegram.render import escape
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +76,7 @@ class VolunteerHandlers:
         word, _, rest = message.text.partition(" ")
         word = word.split("@")[0].lstrip("/")
         if word == "queue":
-            await message.reply_text(self.queue(), parse_mode=ParseMode.HTML)
+            await message.reply_text(queue_text(self.store, self.settings.volunteer_language))
             return
         ticket = self.ticket_of(message)
         if ticket is None:
@@ -114,21 +113,6 @@ class VolunteerHandlers:
             if argument:
                 self.store.add_ticket_message(ticket.id, "note", argument)
                 await message.reply_text("📝 " + self.t.gettext("Note kept; not sent to the person."))
-
-    def queue(self) -> str:
-        """Open tickets, oldest first, with age and claimant."""
-        tickets = self.store.open_tickets()
-        if not tickets:
-            return escape(self.t.gettext("No open tickets."))
-        now = dt.datetime.now(dt.timezone.utc)
-        lines = []
-        for ticket in tickets:
-            minutes = int((now - dt.datetime.fromisoformat(ticket.created)).total_seconds() // 60)
-            claimed = ticket.claimed_by and self.t.gettext("claimed")
-            lines.append(" · ".join(filter(None, [
-                f"#{ticket.id}", native_name(ticket.language or "en"), ticket.topic,
-                self.t.gettext("{minutes} min", minutes=minutes), claimed, "🚨" if ticket.emergency else None])))
-        return escape("\n".join(lines))
 
     async def leave_foreign_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The bot serves only the configured volunteers' groups."""
