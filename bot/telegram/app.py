@@ -27,6 +27,7 @@ from telegram.ext import (
 from bot.assistant import Assistant
 from bot.settings import Settings
 from bot.store import Store
+from bot.telegram.http import AiohttpRequest
 from bot.telegram.people import PersonHandlers
 from bot.telegram.relay import Relay
 from bot.telegram.volunteers import VolunteerHandlers
@@ -66,8 +67,8 @@ def build_application(settings: Settings, assistant: Assistant, store: Store, *,
                       rate_limiter: AIORateLimiter | None = None) -> Application:
     """The bot with every handler, job and limit; not yet started."""
     builder = (ApplicationBuilder().token(settings.token).concurrent_updates(PerChatOrder())
-               # One connection (the default) serialises every request of every chat.
-               .connection_pool_size(CONNECTIONS).pool_timeout(10.0)
+               # One connection (the default) would serialise every request of every chat.
+               .request(AiohttpRequest(CONNECTIONS)).get_updates_request(AiohttpRequest(1))
                # Telegram takes about 20 messages a minute into one group.
                .rate_limiter(rate_limiter or AIORateLimiter(group_max_rate=20, group_time_period=60, max_retries=3)))
     if settings.api_base_url:
