@@ -120,21 +120,18 @@ class PhrasingIndex:
         """Up to ``limit`` (document number, cosine) pairs for the features
         ``query``, best first."""
         scores = self.cosines(query)
-        if scores is None:
-            return []
         touched = np.nonzero(scores > 0)[0]  # a quarter of flatnonzero's time on floats
         if len(touched) > limit:
             touched = touched[np.argpartition(scores[touched], -limit)[-limit:]]
         touched = touched[np.argsort(-scores[touched], kind="stable")]
         return list(zip(touched.tolist(), scores[touched].tolist()))
 
-    def cosines(self, query: Counter[str]) -> np.ndarray | None:
-        """The cosine of every document with the features ``query`` (None
-        when no feature is indexed)."""
+    def cosines(self, query: Counter[str]) -> np.ndarray:
+        """The cosine of every document with the features ``query``."""
         numbers = np.fromiter((self._numbers.get(g, -1) for g in query), dtype=np.int64, count=len(query))
         known = numbers >= 0
         if not known.any():
-            return None
+            return np.zeros(self.size)
         numbers = numbers[known]
         counts = np.fromiter(query.values(), dtype=np.float64, count=len(query))[known]
         weights = (1 + np.log(counts)) * self._idf[numbers]
@@ -142,7 +139,7 @@ class PhrasingIndex:
         starts, lengths = self._starts[numbers], self._ends[numbers] - self._starts[numbers]
         total = int(lengths.sum())
         if total == 0:
-            return None
+            return np.zeros(self.size)
         # Every posting of every query feature, gathered in one step.
         positions = np.arange(total) + np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
         values = self._weights[positions] * np.repeat(weights, lengths)

@@ -5,7 +5,8 @@ import copy
 import pytest
 
 from bot.engine import Engine, Thresholds
-from bot.matching import PhrasingIndex, features
+from bot.knowledge import Entry, KnowledgeBase
+from bot.matching import Matcher, PhrasingIndex, features
 from tests.conftest import KNOWLEDGE
 
 
@@ -15,6 +16,7 @@ def test_retrieval_returns_only_the_phrasings_that_share_something():
     assert hits[0][0] == 0 and 1 not in [i for i, _ in hits]
     assert 0 < hits[0][1] <= 1.0 + 1e-6
     assert index.search(features("ሰላም")) == []
+    assert not index.cosines(features("ሰላም")).any()
     many = PhrasingIndex([features(f"vraag nummer {n}") for n in range(40)])
     assert len(many.search(features("vraag nummer 7"), limit=5)) == 5
 
@@ -22,6 +24,18 @@ def test_retrieval_returns_only_the_phrasings_that_share_something():
 def test_features_in_most_phrasings_are_not_walked():
     common = PhrasingIndex([features(f"vraag nummer {n}") for n in range(400)])
     assert [i for i, _ in common.search(features("vraag nummer 7"))] == [7]
+
+
+def test_a_word_too_common_among_entries_but_not_among_phrasings_still_ranks():
+    # "formulier" is in 60 of 1,000 phrasings (indexed) but in 60 of 100 entries (not indexed).
+    entries = {}
+    for n in range(100):
+        questions = [f"vraag {n} over onderwerp{n} deel{k}" for k in range(10)]
+        if n < 60:
+            questions[0] = f"formulier voor onderwerp{n}"
+        entries[f"e.{n}"] = Entry(f"e.{n}", "t", "answer", {"nl": f"titel {n}"}, {"nl": questions})
+    ranked = Matcher(KnowledgeBase({}, entries)).rank("formulier", "nl")
+    assert ranked and all(s.score > 0 for s in ranked)
 
 
 @pytest.mark.parametrize(("text", "lang", "entry"), [
