@@ -100,7 +100,6 @@ def command_run(args: argparse.Namespace) -> int:
         return 2
     os.environ.setdefault("PTB_TIMEDELTA", "true")  # RetryAfter as a timedelta, as in the next major version
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # it would log every request, token included
     engine = _load_engine(args.knowledge)
     store = Store(settings.data_dir / "wegwijs.sqlite3")
     try:
