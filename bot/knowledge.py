@@ -8,18 +8,15 @@ be used (the bot refuses it, ``check`` lists everything).
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.languages import LANGUAGES
 from bot.normalize import fold
-from bot.yamlfile import LineDict, LineList, Problem, YamlError, line_of, load_yaml
+from bot.yamlfile import SLUG, FileReader, LineList, Problem, YamlError, line_of, load_yaml
 
 KINDS = ("answer", "human", "emergency", "smalltalk", "decline")
 TRANSLATION_STATUSES = ("original", "machine", "reviewed")
-_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _ENTRY_FIELDS = {
     "id", "topic", "kind", "title", "keywords", "questions", "answer", "translation",
     "links", "sources", "reviewed", "related", "triggers",
@@ -82,69 +79,8 @@ class LoadResult:
         return [p for p in self.problems if p.severity == "error"]
 
 
-class _FileReader:
+class _TopicReader(FileReader):
     """Checks and converts one topic file, collecting problems."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.problems: list[Problem] = []
-
-    def problem(self, container, key, message: str, severity: str = "error") -> None:
-        self.problems.append(Problem(self.path, line_of(container, key), message, severity))
-
-    def text(self, container, key, *, required: bool = True) -> str | None:
-        value = container.get(key)
-        if value is None:
-            if required:
-                self.problem(container, None, f"'{key}' is missing")
-            return None
-        if not isinstance(value, str) or not value.strip():
-            self.problem(container, key, f"'{key}' must be non-empty text")
-            return None
-        return value.strip()
-
-    def text_list(self, container, key) -> list[str]:
-        value = container.get(key)
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.problem(container, key, f"'{key}' must be a list")
-            return []
-        items = []
-        for index, item in enumerate(value):
-            if isinstance(item, (int, float)) and not isinstance(item, bool):
-                item = str(item)
-            if not isinstance(item, str) or not item.strip():
-                self.problem(value, index, f"'{key}' item {index + 1} must be non-empty text")
-                continue
-            items.append(item.strip())
-        return items
-
-    def per_language(self, container, key, *, lists: bool, required: bool = True) -> dict:
-        value = container.get(key)
-        if value is None:
-            if required:
-                self.problem(container, None, f"'{key}' is missing")
-            return {}
-        if not isinstance(value, dict):
-            self.problem(container, key, f"'{key}' must map language codes to {'lists' if lists else 'text'}")
-            return {}
-        result = {}
-        for lang in value:
-            if lang not in LANGUAGES:
-                self.problem(value, lang, f"unknown language '{lang}' in '{key}' (use one of {' '.join(LANGUAGES)})")
-                continue
-            item = self.text_list(value, lang) if lists else self.text(value, lang)
-            if item:
-                result[lang] = item
-        return result
-
-    def check_keys(self, mapping: LineDict, allowed: set[str], what: str) -> None:
-        for key, line in getattr(mapping, "duplicate_keys", []):
-            self.problems.append(Problem(self.path, line, f"'{key}' appears twice in {what}"))
-        for key in mapping:
-            if key not in allowed:
-                self.problem(mapping, key, f"unknown field '{key}' in {what}")
 
     def topic(self, document) -> Topic | None:
         if not isinstance(document, dict):
@@ -157,7 +93,7 @@ class _FileReader:
             return None
         self.check_keys(header, {"id", "title"}, "the topic")
         topic_id = self.text(header, "id")
-        if topic_id and not _SLUG.match(topic_id):
+        if topic_id and not SLUG.match(topic_id):
             self.problem(header, "id", f"topic id '{topic_id}' must be lower-case letters, digits and dashes")
             topic_id = None
         title = self.per_language(header, "title", lists=False)
@@ -176,7 +112,7 @@ class _FileReader:
         entry_id = self.text(raw, "id")
         if entry_id:
             prefix, _, slug = entry_id.partition(".")
-            if prefix != topic.id or not _SLUG.match(slug):
+            if prefix != topic.id or not SLUG.match(slug):
                 self.problem(raw, "id", f"id '{entry_id}' must be '{topic.id}.<slug>' (lower-case, dashes)")
         if self.text(raw, "topic") not in (None, topic.id):
             self.problem(raw, "topic", f"topic '{raw['topic']}' differs from the file's topic '{topic.id}'")
@@ -250,7 +186,7 @@ def load_knowledge(directory: Path) -> LoadResult:
     if not files:
         problems.append(Problem(directory, 0, "no knowledge files (*.yaml) found"))
     for path in files:
-        reader = _FileReader(path)
+        reader = _TopicReader(path)
         try:
             document = load_yaml(path)
         except YamlError as error:
@@ -285,7 +221,7 @@ def load_knowledge(directory: Path) -> LoadResult:
     return LoadResult(KnowledgeBase(topics, entries), problems)
 
 
-def _claim_phrasings(reader: _FileReader, raw, entry: Entry, owner: dict) -> None:
+def _claim_phrasings(reader: _TopicReader, raw, entry: Entry, owner: dict) -> None:
     """Report a phrasing that another entry already uses (after folding)."""
     for lang, phrasings in entry.questions.items():
         lines = raw["questions"][lang]

@@ -3,10 +3,17 @@ so that maintainers get "file:line: message" instead of a traceback."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+
+from bot.languages import LANGUAGES
+
+
+# Ids of topics, entries and conversations: lower-case letters, digits and dashes.
+SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
 class LineDict(dict):
@@ -105,3 +112,68 @@ def line_of(container, key=None) -> int:
         if isinstance(container, LineList) and isinstance(key, int) and key < len(container.item_lines):
             return container.item_lines[key]
     return getattr(container, "line", 0)
+
+
+class FileReader:
+    """Reads the fields of one data file, collecting problems with their lines."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.problems: list[Problem] = []
+
+    def problem(self, container, key, message: str, severity: str = "error") -> None:
+        self.problems.append(Problem(self.path, line_of(container, key), message, severity))
+
+    def text(self, container, key, *, required: bool = True) -> str | None:
+        value = container.get(key)
+        if value is None:
+            if required:
+                self.problem(container, None, f"'{key}' is missing")
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.problem(container, key, f"'{key}' must be non-empty text")
+            return None
+        return value.strip()
+
+    def text_list(self, container, key) -> list[str]:
+        value = container.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.problem(container, key, f"'{key}' must be a list")
+            return []
+        items = []
+        for index, item in enumerate(value):
+            if isinstance(item, (int, float)) and not isinstance(item, bool):
+                item = str(item)
+            if not isinstance(item, str) or not item.strip():
+                self.problem(value, index, f"'{key}' item {index + 1} must be non-empty text")
+                continue
+            items.append(item.strip())
+        return items
+
+    def per_language(self, container, key, *, lists: bool, required: bool = True) -> dict:
+        value = container.get(key)
+        if value is None:
+            if required:
+                self.problem(container, None, f"'{key}' is missing")
+            return {}
+        if not isinstance(value, dict):
+            self.problem(container, key, f"'{key}' must map language codes to {'lists' if lists else 'text'}")
+            return {}
+        result = {}
+        for lang in value:
+            if lang not in LANGUAGES:
+                self.problem(value, lang, f"unknown language '{lang}' in '{key}' (use one of {' '.join(LANGUAGES)})")
+                continue
+            item = self.text_list(value, lang) if lists else self.text(value, lang)
+            if item:
+                result[lang] = item
+        return result
+
+    def check_keys(self, mapping: LineDict, allowed: set[str], what: str) -> None:
+        for key, line in getattr(mapping, "duplicate_keys", []):
+            self.problems.append(Problem(self.path, line, f"'{key}' appears twice in {what}"))
+        for key in mapping:
+            if key not in allowed:
+                self.problem(mapping, key, f"unknown field '{key}' in {what}")
