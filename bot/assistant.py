@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from bot.conversations import ACTION as GUIDE
+from bot.conversations import ORIGINAL_LANGUAGE, Conversation, Position
 from bot.engine import Engine, Match
 from bot.i18n import fallback_chain, native_name, negotiate, text_direction, translator
 from bot.knowledge import Entry, Link
@@ -174,6 +176,8 @@ class Assistant:
                 return [Reply("info", t.gettext("Thank you for your feedback."), lang)]
             return [Reply("info", t.gettext("Sorry this did not help. A volunteer can look at your question."), lang,
                           buttons=(Button(t.gettext("Talk to a volunteer"), HUMAN),))]
+        if verb == GUIDE:
+            return self.guide(person, argument, lang)
         if verb == CANCEL:
             return [self.cancel(person, lang)]
         if verb == REOPEN:
@@ -185,7 +189,9 @@ class Assistant:
     def answer(self, entry: Entry, lang: str) -> Reply:
         text, used, notes = self._content(entry, lang)
         t = translator(lang)
-        buttons = [Button(self.title(related_id, lang), f"entry:{related_id}") for related_id in entry.related[:3]]
+        buttons = [Button("🧭 " + t.gettext("Check what applies to you"), f"{GUIDE}:{guide.id}:")
+                   for guide in self._guides_offered_from(entry.id)[:1]]
+        buttons += [Button(self.title(related_id, lang), f"entry:{related_id}") for related_id in entry.related[:3]]
         buttons += [
             Button(t.gettext("Talk to a volunteer"), HUMAN),
             Button("👍", f"up:{entry.id}"),
@@ -218,11 +224,12 @@ class Assistant:
             "I don't have a reliable answer to that. A volunteer can help you, or you can browse the topics."), lang,
             buttons=(Button(t.gettext("Talk to a volunteer"), HUMAN), Button(t.gettext("Browse topics"), TOPICS)))
 
-    def human(self, person: Person, lang: str) -> Reply:
-        """Open (or return to) a ticket in the volunteers' queue."""
+    def human(self, person: Person, lang: str, topic: str | None = None) -> Reply:
+        """Open (or return to) a ticket in the volunteers' queue; its topic is
+        ``topic`` or that of the last question answered."""
         recent = self.store.recent_exchanges(person.id, limit=1)
-        topic = next((self.engine.knowledge.entries[r["entry_id"]].topic for r in recent
-                      if r["entry_id"] in self.engine.knowledge.entries), None)
+        topic = topic or next((self.engine.knowledge.entries[r["entry_id"]].topic for r in recent
+                               if r["entry_id"] in self.engine.knowledge.entries), None)
         ticket = self.store.open_ticket(person.id, lang, topic)
         t = translator(lang)
         text = t.gettext(
@@ -267,7 +274,8 @@ class Assistant:
             for topic in self.engine.knowledge.topics.values()
             if any(self.engine.knowledge.entries[e].kind == "answer" for e in topic.entry_ids)
         )
-        return Reply("topics", t.gettext("Choose a topic:"), lang, buttons=buttons)
+        return Reply("topics", t.gettext("Choose a topic:"), lang,
+                     buttons=buttons + self._guide_buttons(self.engine.conversations.values(), lang))
 
     def topic(self, topic_id: str, lang: str) -> Reply:
         topic = self.engine.knowledge.topics[topic_id]
@@ -276,8 +284,62 @@ class Assistant:
             for entry_id in topic.entry_ids
             if self.engine.knowledge.entries[entry_id].kind == "answer"
         )
-        return Reply("topic", _in_language(topic.title, lang), lang, buttons=buttons + (Button(
+        guides = self._guide_buttons((c for c in self.engine.conversations.values() if c.topic == topic_id), lang)
+        return Reply("topic", _in_language(topic.title, lang), lang, buttons=guides + buttons + (Button(
             translator(lang).gettext("All topics"), TOPICS),))
+
+    # guided conversations
+
+    def guide(self, person: Person, argument: str, lang: str) -> list[Reply]:
+        """The step a button of a guided conversation leads to: a question
+        with choices, or the end with the person's checklist."""
+        conversation_id, _, path = argument.partition(":")
+        conversation = self.engine.conversations.get(conversation_id)
+        position = conversation.walk(path) if conversation else None
+        t = translator(lang)
+        if position is None:
+            restart = (Button(t.gettext("Start again"), f"{GUIDE}:{conversation_id}:"),) if conversation else ()
+            return [Reply("info", t.gettext("This button is no longer valid. Please ask your question again."), lang,
+                          buttons=restart)]
+        used = next((code for code in fallback_chain(lang) if code in conversation.translation), ORIGINAL_LANGUAGE)
+        notes = self._notes(lang, used, conversation.translation.get(used))
+        title = _in_language(conversation.title, used)
+        step = position.step
+        if not step.is_end:
+            text = "\n\n".join(_in_language(part, used) for part in (step.say, step.ask) if part)
+            buttons = [Button(_in_language(choice.label, used), f"{GUIDE}:{conversation.id}:{path}{n}")
+                       for n, choice in enumerate(step.choices)]
+            if path:
+                buttons.append(Button("◀ " + t.gettext("Back"), f"{GUIDE}:{conversation.id}:{path[:-1]}"))
+            return [Reply("guide", text, used, title=title, notes=notes, buttons=tuple(buttons))]
+        self._record_guide(person, conversation, position)
+        parts = []
+        if position.checklist:
+            lines = "\n".join("☐ " + _in_language(item, used) for item in position.checklist)
+            parts.append(translator(used).gettext("Your checklist:") + "\n" + lines)
+        if step.say:
+            parts.append(_in_language(step.say, used))
+        buttons = [Button(self.title(entry_id, lang), f"entry:{entry_id}") for entry_id in step.entries]
+        if not step.handover:
+            buttons.append(Button(t.gettext("Talk to a volunteer"), HUMAN))
+        buttons.append(Button(t.gettext("Start again"), f"{GUIDE}:{conversation.id}:"))
+        replies = [Reply("guide", "\n\n".join(parts), used, title=title, notes=notes, buttons=tuple(buttons))]
+        if step.handover:
+            replies.append(self.human(person, lang, topic=conversation.topic))
+        return replies
+
+    def _record_guide(self, person: Person, conversation: Conversation, position: Position) -> None:
+        """The path taken, in the original language: volunteers see it in a ticket's summary."""
+        answers = " › ".join(_in_language(choice.label, ORIGINAL_LANGUAGE) for choice in position.chosen)
+        self.store.record_exchange(person.id, f"[{conversation.id}: {answers}]", ORIGINAL_LANGUAGE, "guide", None,
+                                   1.0, [])
+
+    def _guides_offered_from(self, entry_id: str) -> list[Conversation]:
+        return [c for c in self.engine.conversations.values() if entry_id in c.offered_from]
+
+    @staticmethod
+    def _guide_buttons(conversations, lang: str) -> tuple[Button, ...]:
+        return tuple(Button("🧭 " + _in_language(c.title, lang), f"{GUIDE}:{c.id}:") for c in conversations)
 
     def help(self, lang: str) -> Reply:
         t = translator(lang)
@@ -306,14 +368,20 @@ class Assistant:
         """The entry's answer in the best language available, the language used,
         and the notes the reader must see (fallback, machine translation)."""
         used = next((code for code in fallback_chain(lang) if code in entry.answer), next(iter(entry.answer)))
+        return entry.answer[used], used, self._notes(lang, used, entry.translation.get(used))
+
+    @staticmethod
+    def _notes(lang: str, used: str, status: str | None) -> tuple[str, ...]:
+        """What the reader must be told about a text in ``used`` when they read
+        ``lang``: that it is a fallback, that it is a machine translation."""
         notes = []
         if used != lang:
             notes.append(translator(lang).gettext(
                 "This answer is not yet available in {language}; here it is in {fallback}.",
                 language=native_name(lang), fallback=native_name(used)))
-        if entry.translation.get(used) == "machine":
+        if status == "machine":
             notes.append(translator(used).gettext("Machine translation: not yet checked by a person."))
-        return entry.answer[used], used, tuple(notes)
+        return tuple(notes)
 
 
 def _in_language(texts: dict[str, str], lang: str) -> str:

@@ -7,6 +7,7 @@ import datetime as dt
 from collections import defaultdict
 from pathlib import Path
 
+from bot.conversations import load_conversations
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.languages import LANGUAGES
 from bot.yamlfile import Problem, YamlError, load_yaml
@@ -25,7 +26,7 @@ def check_all(knowledge_dir: Path, conversations_dir: Path, intents_file: Path |
     problems += _stale_reviews(result.knowledge, today or dt.date.today())
     problems += _thin_languages(result.knowledge)
     problems += _missing_translations(result.knowledge, knowledge_dir)
-    problems += _conversation_files(conversations_dir)
+    problems += load_conversations(conversations_dir, result.knowledge).problems
     return sorted(problems, key=lambda p: (p.severity != "error", str(p.path), p.line))
 
 
@@ -78,16 +79,3 @@ def _missing_translations(knowledge: KnowledgeBase, knowledge_dir: Path) -> list
                 "warning")
         for lang, entries in missing.items()
     ]
-
-
-def _conversation_files(directory: Path) -> list[Problem]:
-    problems = []
-    for path in sorted(directory.glob("*.yaml")) if directory.is_dir() else []:
-        try:
-            document = load_yaml(path)
-        except YamlError as error:
-            problems.append(error.problem)
-            continue
-        if not isinstance(document, dict):
-            problems.append(Problem(path, 1, "a conversation file must be a mapping"))
-    return problems

@@ -19,19 +19,19 @@ def _environment_path(name: str, default: Path) -> Path:
     return Path(os.environ[name]) if os.environ.get(name) else default
 
 
-def _load_engine(knowledge: Path) -> Engine:
+def _load_engine(args: argparse.Namespace) -> Engine:
     try:
-        return Engine.from_directory(knowledge)
+        return Engine.from_directory(args.knowledge, conversations=args.conversations)
     except KnowledgeError as error:
-        for problem in error.result.errors:
+        for problem in error.errors:
             print(problem, file=sys.stderr)
-        print(f"The knowledge base in {knowledge} has errors; run 'python -m bot check'.", file=sys.stderr)
+        print(f"{args.knowledge} or {args.conversations} has errors; run 'python -m bot check'.", file=sys.stderr)
         raise SystemExit(1) from None
 
 
 def command_match(args: argparse.Namespace) -> int:
     """JSON lines in, one JSON line out per input line; bad lines get an error line."""
-    engine = _load_engine(args.knowledge)
+    engine = _load_engine(args)
     for number, line in enumerate(sys.stdin, 1):
         if not line.strip():
             continue
@@ -53,7 +53,7 @@ def command_match(args: argparse.Namespace) -> int:
 def command_eval(args: argparse.Namespace) -> int:
     from bot.evaluation import evaluate, print_report
 
-    engine = _load_engine(args.knowledge)
+    engine = _load_engine(args)
     print_report(evaluate(engine, args.file, use_language=args.use_language), sys.stdout)
     return 0
 
@@ -75,7 +75,7 @@ def command_chat(args: argparse.Namespace) -> int:
     from bot.chat import TerminalChat
     from bot.store import Store
 
-    engine = _load_engine(args.knowledge)
+    engine = _load_engine(args)
     store = Store(args.data_dir / "wegwijs.sqlite3")
     try:
         TerminalChat(Assistant(engine, store), sys.stdin, sys.stdout).run(args.lang)
@@ -100,7 +100,7 @@ def command_run(args: argparse.Namespace) -> int:
         return 2
     os.environ.setdefault("PTB_TIMEDELTA", "true")  # RetryAfter as a timedelta, as in the next major version
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    engine = _load_engine(args.knowledge)
+    engine = _load_engine(args)
     store = Store(settings.data_dir / "wegwijs.sqlite3")
     try:
         return run(settings, Assistant(engine, store, office_hours=settings.office_hours), store)
@@ -112,7 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     knowledge = _environment_path("WEGWIJS_KNOWLEDGE_DIR", PROJECT_ROOT / "knowledge")
     data_dir = _environment_path("WEGWIJS_DATA_DIR", PROJECT_ROOT / "data")
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    conversations = _environment_path("WEGWIJS_CONVERSATIONS_DIR", PROJECT_ROOT / "conversations")
     parser.add_argument("--knowledge", type=Path, default=knowledge, help=f"knowledge directory (default {knowledge})")
+    parser.add_argument("--conversations", type=Path, default=conversations,
+                        help=f"guided conversations directory (default {conversations})")
     commands = parser.add_subparsers(dest="command", required=True)
 
     match = commands.add_parser("match", help="match JSON lines from stdin, one JSON line out per line")
@@ -126,8 +129,6 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.set_defaults(run=command_eval)
 
     check = commands.add_parser("check", help="validate knowledge/ and conversations/")
-    check.add_argument("--conversations", type=Path,
-                       default=_environment_path("WEGWIJS_CONVERSATIONS_DIR", PROJECT_ROOT / "conversations"))
     check.add_argument("--intents", type=Path, default=SHARED / "intents.yaml",
                        help="the intent ids the knowledge base must cover")
     check.set_defaults(run=command_check)

@@ -9,10 +9,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from bot.emergency import EmergencyDetector
-from bot.knowledge import KnowledgeBase, LoadResult, load_knowledge
+from bot.conversations import Conversation, load_conversations
+from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.languages import LanguageIdentifier
 from bot.matching import Matcher, Scored
 from bot.normalize import fold
+from bot.yamlfile import Problem
 
 MAX_CLARIFY = 3
 # A clarify candidate must score at least this share of the best one.
@@ -52,18 +54,21 @@ def _bounded(score: float) -> float:
 
 
 class KnowledgeError(Exception):
-    """The knowledge base has errors and cannot be used."""
+    """The knowledge base or the conversations have errors and cannot be used."""
 
-    def __init__(self, result: LoadResult):
-        super().__init__(f"{len(result.errors)} error(s) in the knowledge base")
-        self.result = result
+    def __init__(self, errors: list[Problem]):
+        super().__init__(f"{len(errors)} error(s) in the knowledge base or the conversations")
+        self.errors = errors
 
 
 class Engine:
-    """Knowledge base, language identifier, matcher and emergency check together."""
+    """Knowledge base, guided conversations, language identifier, matcher and
+    emergency check together."""
 
-    def __init__(self, knowledge: KnowledgeBase, thresholds: Thresholds | None = None):
+    def __init__(self, knowledge: KnowledgeBase, thresholds: Thresholds | None = None,
+                 conversations: dict[str, Conversation] | None = None):
         self.knowledge = knowledge
+        self.conversations = conversations or {}
         self.thresholds = thresholds or Thresholds()
         self.matcher = Matcher(knowledge)
         self.emergency = EmergencyDetector(knowledge)
@@ -76,12 +81,17 @@ class Engine:
         )
 
     @classmethod
-    def from_directory(cls, directory: Path, thresholds: Thresholds | None = None) -> Engine:
-        """Load and index ``directory``; raise KnowledgeError if it has errors."""
+    def from_directory(cls, directory: Path, thresholds: Thresholds | None = None,
+                       conversations: Path | None = None) -> Engine:
+        """Load and index the knowledge ``directory`` and the ``conversations``
+        directory; raise KnowledgeError if either has errors."""
         result = load_knowledge(directory)
         if result.errors:
-            raise KnowledgeError(result)
-        return cls(result.knowledge, thresholds)
+            raise KnowledgeError(result.errors)
+        guides = load_conversations(conversations, result.knowledge)
+        if guides.errors:
+            raise KnowledgeError(guides.errors)
+        return cls(result.knowledge, thresholds, guides.conversations)
 
     def understand(self, text: str, chosen_lang: str | None = None) -> Match:
         """Decide what to do with ``text`` from a person who chose ``chosen_lang``."""

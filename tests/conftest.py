@@ -18,6 +18,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 PROJECT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = PROJECT / "knowledge"
+CONVERSATIONS = PROJECT / "conversations"
 
 _real_connect = socket.socket.connect
 
@@ -41,7 +42,7 @@ def _no_network(monkeypatch):
 
 @pytest.fixture(scope="session")
 def engine() -> Engine:
-    return Engine.from_directory(KNOWLEDGE)
+    return Engine.from_directory(KNOWLEDGE, conversations=CONVERSATIONS)
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
 """The conversation, as the terminal and Telegram front ends drive it."""
 
+import pytest
+
 
 def test_start_greets_in_the_phone_language_and_offers_every_language(assistant, store):
     person = store.person("test", "s")
@@ -101,3 +103,54 @@ def test_forget_deletes_the_person(assistant, store):
 def test_arabic_replies_are_right_to_left(assistant):
     assert assistant.topics("ar").direction == "rtl"
     assert assistant.topics("nl").direction == "ltr"
+
+
+def _press(assistant, person, reply, label_start):
+    [button] = [b for b in reply.buttons if b.label.startswith(label_start)]
+    return assistant.on_button(person, button.action)
+
+
+def test_an_answer_offers_the_guided_conversation_that_ends_in_a_checklist(assistant, store):
+    person = store.person("test", "guide")
+    assistant.on_button(person, "lang:en")
+    [answer] = assistant.on_text(person, "which family members can join me in belgium")
+    [question] = _press(assistant, person, answer, "🧭")
+    assert question.kind == "guide" and question.title == "Can my family join me?"
+    [question] = _press(assistant, person, question, "Refugee status")
+    [question] = _press(assistant, person, question, "My children under 18")
+    [back] = _press(assistant, person, question, "◀")
+    assert "Who do you want to bring" in back.text
+    [end] = _press(assistant, person, question, "More than 6 months ago")
+    assert end.text.startswith("Your checklist:")
+    assert "☐ Children: your unmarried children under 18" in end.text and "☐ Conditions:" in end.text
+    actions = [b.action for b in end.buttons]
+    assert "entry:family.how-to-apply" in actions and "human" in actions and "guide:family-join:" in actions
+    # The path is kept for the volunteers' summary, in the original language.
+    assert store.recent_exchanges(person.id, limit=1)[0]["text"] == (
+        "[family-join: Refugee status › My children under 18 › More than 6 months ago]")
+
+
+def test_a_guided_conversation_can_end_in_a_ticket(assistant, store):
+    person = store.person("test", "guide-ticket")
+    [end, ticket] = assistant.on_button(person, "guide:leave-centre:1")
+    assert end.kind == "guide" and ticket.kind == "ticket"
+    assert store.open_ticket_of(person.id).topic == "housing"
+
+
+def test_guided_conversations_are_offered_from_topics(assistant):
+    assert "guide:school-enrol:" in [b.action for b in assistant.topics("en").buttons]
+    assert [b.action for b in assistant.topic("school", "en").buttons][0] == "guide:school-enrol:"
+
+
+def test_a_guided_conversation_in_another_language_is_marked_as_machine_made(assistant, store):
+    person = store.person("test", "guide-ti")
+    assistant.on_button(person, "lang:ti")
+    [question] = assistant.on_button(person, "guide:school-enrol:")
+    assert question.lang == "ti" and question.notes
+    assert all(b.label.isascii() is False for b in question.buttons[:3])
+
+
+@pytest.mark.parametrize("action", ["guide:school-enrol:9", "guide:school-enrol:0x", "guide:gone:"])
+def test_a_stale_step_of_a_guided_conversation_is_explained(assistant, store, action):
+    [reply] = assistant.on_button(store.person("test", "guide-stale"), action)
+    assert reply.kind == "info" and "no longer valid" in reply.text

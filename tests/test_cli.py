@@ -100,6 +100,25 @@ def test_terminal_chat_driven_through_stdin(tmp_path):
         assert db.execute("select text from ticket_messages").fetchall() == [("my landlord keeps my deposit",)]
 
 
+def test_a_guided_conversation_in_the_terminal(tmp_path):
+    script = "\n".join([
+        "2",  # English
+        "/topics",
+        "14",  # 🧭 Enrolling a child in school
+        "1",  # in Flanders
+        "4",  # 12 to 17
+        "1",  # now
+        "1",  # low income
+        "/quit",
+    ]) + "\n"
+    result = run_bot("chat", "--data-dir", str(tmp_path), stdin=script)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.replace("\u00a0", " ")
+    assert "== Enrolling a child in school ==" in out and "Where will your child go to school?" in out
+    assert "Your checklist:" in out and "☐ School is compulsory until 18. If your child does not speak Dutch: OKAN" in out
+    assert "Reception class (OKAN)" in out  # a button to the knowledge entry
+
+
 def test_run_without_a_token_names_the_missing_setting(tmp_path):
     result = run_bot("run", "--data-dir", str(tmp_path), env={"WEGWIJS_TELEGRAM_TOKEN": "", "WEGWIJS_VOLUNTEER_GROUPS": ""})
     assert result.returncode == 2

@@ -288,3 +288,33 @@ async def test_group_tickets_without_topics_are_replies(engine, tmp_path):
         await bot.stop()
         await fake.stop()
         store.close()
+
+
+def _actions(call) -> dict[str, str]:
+    """Button label → callback data of a sent message."""
+    return {b["text"]: b["callback_data"] for row in call.params["reply_markup"]["inline_keyboard"] for b in row}
+
+
+async def test_a_guided_conversation_with_buttons_ends_with_a_volunteer(bot):
+    fake = bot.fake
+    fake.person_says(PERSON, "/topics")
+    [topics] = await fake.wait_for("sendMessage", chat_id=PERSON)
+    fake.person_presses(PERSON, _actions(topics)["🧭 Leaving the reception centre"])
+    question = (await fake.wait_for("sendMessage", count=2, chat_id=PERSON))[-1]
+    assert "<b>Leaving the reception centre</b>" in question.params["text"]
+    assert "What decision did you get?" in question.params["text"]
+    fake.person_presses(PERSON, _actions(question)["Refugee status or subsidiary protection"])
+    question = (await fake.wait_for("sendMessage", count=3, chat_id=PERSON))[-1]
+    fake.person_presses(PERSON, _actions(question)["Not yet"])
+    question = (await fake.wait_for("sendMessage", count=4, chat_id=PERSON))[-1]
+    assert "registered your new address" in question.params["text"]
+    # Back, then a negative decision instead: the conversation hands over to a volunteer.
+    fake.person_presses(PERSON, _actions(question)["◀ Back"])
+    question = (await fake.wait_for("sendMessage", count=5, chat_id=PERSON))[-1]
+    fake.person_presses(PERSON, _actions(question)["◀ Back"])
+    question = (await fake.wait_for("sendMessage", count=6, chat_id=PERSON))[-1]
+    fake.person_presses(PERSON, _actions(question)["A negative decision"])
+    await fake.wait_for("createForumTopic")
+    [summary] = await fake.wait_for("sendMessage", chat_id=fake.group_id)
+    assert "[leave-centre: A negative decision]" in summary.params["text"]
+    assert bot.store.open_ticket_of(bot.store.person("telegram", str(PERSON)).id).topic == "housing"

@@ -1,0 +1,110 @@
+"""Guided conversations: the format's checks, the bundled conversations, and walking a path."""
+
+import textwrap
+
+import pytest
+
+from bot.conversations import load_conversations
+from bot.knowledge import load_knowledge
+from bot.languages import LANGUAGES
+from tests.conftest import CONVERSATIONS, KNOWLEDGE
+from tests.test_knowledge import write
+
+
+@pytest.fixture(scope="module")
+def knowledge():
+    return load_knowledge(KNOWLEDGE).knowledge
+
+
+GOOD = """\
+id: test-guide
+topic: family
+title: {en: Test guide, nl: Testgids}
+offered_from: [family.who-can-come]
+translation: {en: original, nl: machine}
+reviewed: 2026-11-23
+sources: [https://example.org/source]
+start: first
+steps:
+  first:
+    ask: {en: Which one?, nl: Welke?}
+    choices:
+      - label: {en: Left, nl: Links}
+        next: end
+        add: {en: "Left: go left.", nl: "Links: ga links."}
+      - label: {en: Right, nl: Rechts}
+        next: end
+  end:
+    say: {en: Done., nl: Klaar.}
+    entries: [family.how-to-apply]
+"""
+
+
+def problems_of(tmp_path, knowledge, text):
+    write(tmp_path, "guide.yaml", textwrap.dedent(text))
+    result = load_conversations(tmp_path, knowledge)
+    return result, [p for p in result.problems if p.severity == "error"]
+
+
+def test_a_good_conversation_loads_and_walks(tmp_path, knowledge):
+    result, errors = problems_of(tmp_path, knowledge, GOOD)
+    assert errors == []
+    guide = result.conversations["test-guide"]
+    assert guide.walk("").step.id == "first"
+    end = guide.walk("0")
+    assert end.step.is_end and end.checklist == ({"en": "Left: go left.", "nl": "Links: ga links."},)
+    assert guide.walk("1").checklist == ()
+    assert guide.walk("2") is None and guide.walk("00") is None and guide.walk("x") is None
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (("next: end\n        add", "next: nowhere\n        add"), "leads to 'nowhere', which does not exist"),
+    (("start: first", "start: missing"), "'start' names step 'missing'"),
+    (("  end:\n", "  lonely:\n    say: {en: x, nl: y}\n  end:\n"), "step 'lonely' cannot be reached"),
+    (("entries: [family.how-to-apply]", "entries: [family.nothing]"), "names 'family.nothing', which is not an answer"),
+    (("offered_from: [family.who-can-come]", "offered_from: [meta.greeting]"), "names 'meta.greeting'"),
+    (("Done., nl: Klaar.}", "Done.}"), "lacks nl"),
+    (("    ask: {en: Which one?, nl: Welke?}\n", ""), "has choices but no question"),
+    (("    say: {en: Done., nl: Klaar.}\n    entries: [family.how-to-apply]\n", "    ask: {en: x, nl: y}\n"),
+     "asks a question but offers no 'choices'"),
+    (("topic: family", "topic: gardening"), "topic 'gardening' does not exist"),
+    (("reviewed: 2026-11-23\n", ""), "every conversation is dated"),
+    (("sources: [https://example.org/source]\n", ""), "every conversation is sourced"),
+    (("translation: {en: original, nl: machine}", "translation: {en: original, nl: guessed}"), "status 'guessed'"),
+])
+def test_mistakes_are_errors_with_a_clear_message(tmp_path, knowledge, change, message):
+    old, new = change
+    assert old in GOOD
+    result, errors = problems_of(tmp_path, knowledge, GOOD.replace(old, new))
+    assert any(message in e.message for e in errors), [e.message for e in errors]
+    assert all(e.path.name == "guide.yaml" and e.line > 0 for e in errors)
+    assert "test-guide" not in result.conversations
+
+
+def test_a_loop_without_an_end_is_a_dead_end(tmp_path, knowledge):
+    looping = GOOD.replace("next: end\n        add", "next: first\n        add").replace(
+        "      - label: {en: Right, nl: Rechts}\n        next: end\n",
+        "      - label: {en: Right, nl: Rechts}\n        next: first\n")
+    _, errors = problems_of(tmp_path, knowledge, looping)
+    assert any("step 'first' is a dead end" in e.message for e in errors)
+
+
+def test_too_many_choices_for_one_digit_are_refused(tmp_path, knowledge):
+    many = "".join(f"      - label: {{en: c{n}, nl: c{n}}}\n        next: end\n" for n in range(10))
+    text = GOOD.replace("      - label: {en: Right, nl: Rechts}\n        next: end\n", many)
+    _, errors = problems_of(tmp_path, knowledge, text)
+    assert any("at most 9" in e.message for e in errors)
+
+
+def test_untranslated_languages_are_a_warning(tmp_path, knowledge):
+    result, _ = problems_of(tmp_path, knowledge, GOOD)
+    [warning] = [p for p in result.problems if p.severity == "warning"]
+    assert "not translated into fr ar" in warning.message
+
+
+def test_the_bundled_conversations_are_complete_in_every_language(knowledge):
+    result = load_conversations(CONVERSATIONS, knowledge)
+    assert result.problems == []
+    assert set(result.conversations) == {"family-join", "leave-centre", "school-enrol"}
+    for guide in result.conversations.values():
+        assert set(guide.translation) == set(LANGUAGES)
