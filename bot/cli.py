@@ -70,6 +70,14 @@ def command_check(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def command_coverage(args: argparse.Namespace) -> int:
+    from bot.coverage import coverage_table
+
+    engine = _load_engine(args)
+    print(coverage_table(engine.knowledge, engine.conversations))
+    return 0
+
+
 def command_chat(args: argparse.Namespace) -> int:
     from bot.assistant import Assistant
     from bot.chat import TerminalChat
@@ -132,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--intents", type=Path, default=SHARED / "intents.yaml",
                        help="the intent ids the knowledge base must cover")
     check.set_defaults(run=command_check)
+
+    coverage = commands.add_parser("coverage", help="translations: entries and conversations × languages")
+    coverage.set_defaults(run=command_coverage)
 
     chat = commands.add_parser("chat", help="talk to the assistant in this terminal")
     chat.add_argument("--data-dir", type=Path, default=data_dir)

@@ -119,6 +119,16 @@ def test_a_guided_conversation_in_the_terminal(tmp_path):
     assert "Reception class (OKAN)" in out  # a button to the knowledge entry
 
 
+def test_coverage_shows_every_entry_and_conversation_per_language():
+    result = run_bot("coverage")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["nl", "en", "fr", "ar", "fa", "ps", "ti", "so", "tr", "uk", "ru"]
+    rental = next(line for line in lines if line.startswith("housing.rental-deposit "))
+    assert rental.split()[1:] == ["M", "O", "M", "M", "M", "M", "M", "M", "M", "M", "M"]
+    assert any(line.startswith("conversation family-join ") for line in lines)
+
+
 def test_run_without_a_token_names_the_missing_setting(tmp_path):
     result = run_bot("run", "--data-dir", str(tmp_path), env={"WEGWIJS_TELEGRAM_TOKEN": "", "WEGWIJS_VOLUNTEER_GROUPS": ""})
     assert result.returncode == 2
