@@ -40,7 +40,8 @@ def test_a_machine_translation_is_marked_for_the_reader(assistant, store):
     assert any("Machinevertaling" in note for note in reply.notes)
 
 
-def test_a_missing_translation_falls_back_and_says_so(assistant, store):
+def test_a_missing_translation_falls_back_and_says_so(assistant, engine, store, monkeypatch):
+    monkeypatch.delitem(engine.knowledge.entries["housing.rental-deposit"].answer, "so")
     person = store.person("test", "f")
     assistant.on_button(person, "lang:so")
     [reply] = assistant.on_button(store.person("test", "f"), "entry:housing.rental-deposit")
