@@ -26,7 +26,7 @@ def check_all(knowledge_dir: Path, conversations_dir: Path, intents_file: Path |
     problems += _stale_reviews(result.knowledge, today or dt.date.today())
     problems += _thin_languages(result.knowledge)
     problems += _missing_translations(result.knowledge, knowledge_dir)
-    problems += load_conversations(conversations_dir, result.knowledge).problems
+    problems += load_conversations(conversations_dir, result.knowledge)[1]
     return sorted(problems, key=lambda p: (p.severity != "error", str(p.path), p.line))
 
 

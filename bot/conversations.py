@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bot.knowledge import TRANSLATION_STATUSES, KnowledgeBase
 from bot.languages import LANGUAGES
-from bot.yamlfile import SLUG, FileReader, Problem, YamlError, line_of, load_yaml
+from bot.yamlfile import SLUG, FileReader, Problem, documents, line_of
 
 # Button data is "guide:<id>:<path>", one digit per choice, and Telegram
 # allows 64 bytes of it.
@@ -104,16 +104,6 @@ class Conversation:
         return found
 
 
-@dataclass
-class ConversationsResult:
-    conversations: dict[str, Conversation]
-    problems: list[Problem]
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
-
-
 class _ConversationReader(FileReader):
     def conversation(self, document) -> Conversation | None:
         if not isinstance(document, dict):
@@ -192,17 +182,15 @@ class _ConversationReader(FileReader):
         return Step(step_id, say, ask, tuple(choices), tuple(entries), handover, line_of(container, step_id))
 
 
-def load_conversations(directory: Path | None, knowledge: KnowledgeBase) -> ConversationsResult:
-    """Load and check every ``*.yaml`` of ``directory`` against ``knowledge``."""
+def load_conversations(directory: Path | None,
+                       knowledge: KnowledgeBase) -> tuple[dict[str, Conversation], list[Problem]]:
+    """Load and check every ``*.yaml`` of ``directory`` against ``knowledge``:
+    the conversations without errors, and every problem found."""
     problems: list[Problem] = []
     conversations: dict[str, Conversation] = {}
-    for path in sorted(directory.glob("*.yaml")) if directory and directory.is_dir() else []:
+    paths = sorted(directory.glob("*.yaml")) if directory and directory.is_dir() else []
+    for path, document in documents(paths, problems):
         reader = _ConversationReader(path)
-        try:
-            document = load_yaml(path)
-        except YamlError as error:
-            problems.append(error.problem)
-            continue
         conversation = reader.conversation(document)
         problems += reader.problems
         if conversation is None:
@@ -216,7 +204,7 @@ def load_conversations(directory: Path | None, knowledge: KnowledgeBase) -> Conv
         problems += found
         if not any(p.severity == "error" for p in found):
             conversations[conversation.id] = conversation
-    return ConversationsResult(conversations, problems)
+    return conversations, problems
 
 
 def _graph_problems(conversation: Conversation) -> list[Problem]:

@@ -14,7 +14,7 @@ from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.languages import LanguageIdentifier
 from bot.matching import Matcher, Scored
 from bot.normalize import fold
-from bot.yamlfile import Problem
+from bot.yamlfile import Problem, errors_in
 
 MAX_CLARIFY = 3
 # A clarify candidate must score at least this share of the best one.
@@ -88,10 +88,10 @@ class Engine:
         result = load_knowledge(directory)
         if result.errors:
             raise KnowledgeError(result.errors)
-        guides = load_conversations(conversations, result.knowledge)
-        if guides.errors:
-            raise KnowledgeError(guides.errors)
-        return cls(result.knowledge, thresholds, guides.conversations)
+        guides, problems = load_conversations(conversations, result.knowledge)
+        if errors_in(problems):
+            raise KnowledgeError(errors_in(problems))
+        return cls(result.knowledge, thresholds, guides)
 
     def understand(self, text: str, chosen_lang: str | None = None) -> Match:
         """Decide what to do with ``text`` from a person who chose ``chosen_lang``."""

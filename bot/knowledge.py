@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.normalize import fold
-from bot.yamlfile import SLUG, FileReader, LineList, Problem, YamlError, line_of, load_yaml
+from bot.yamlfile import SLUG, FileReader, LineList, Problem, documents, errors_in, line_of
 
 KINDS = ("answer", "human", "emergency", "smalltalk", "decline")
 TRANSLATION_STATUSES = ("original", "machine", "reviewed")
@@ -76,7 +76,7 @@ class LoadResult:
 
     @property
     def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
+        return errors_in(self.problems)
 
 
 class _TopicReader(FileReader):
@@ -185,13 +185,8 @@ def load_knowledge(directory: Path) -> LoadResult:
     files = sorted(directory.glob("*.yaml")) if directory.is_dir() else []
     if not files:
         problems.append(Problem(directory, 0, "no knowledge files (*.yaml) found"))
-    for path in files:
+    for path, document in documents(files, problems):
         reader = _TopicReader(path)
-        try:
-            document = load_yaml(path)
-        except YamlError as error:
-            problems.append(error.problem)
-            continue
         topic = reader.topic(document)
         raw_entries = document.get("entries") if isinstance(document, dict) else None
         if topic is not None and topic.id in topics:

@@ -4,8 +4,10 @@ so that maintainers get "file:line: message" instead of a traceback."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -79,6 +81,10 @@ class Problem:
         return f"{self.path}:{self.line}: {self.severity}: {self.message}"
 
 
+def errors_in(problems: list[Problem]) -> list[Problem]:
+    return [p for p in problems if p.severity == "error"]
+
+
 class YamlError(Exception):
     """A file that is not valid YAML; carries the problem with its line."""
 
@@ -102,6 +108,15 @@ def load_yaml(path: Path):
         raise YamlError(Problem(path, line, f"YAML syntax: {reason}")) from None
     except yaml.YAMLError as error:
         raise YamlError(Problem(path, 1, f"YAML: {error}")) from None
+
+
+def documents(paths: Iterable[Path], problems: list[Problem]) -> Iterator[tuple[Path, Any]]:
+    """(path, document) of each file that is valid YAML; the others go to ``problems``."""
+    for path in paths:
+        try:
+            yield path, load_yaml(path)
+        except YamlError as error:
+            problems.append(error.problem)
 
 
 def line_of(container, key=None) -> int:

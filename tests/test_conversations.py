@@ -8,6 +8,7 @@ from bot.conversations import load_conversations
 from bot.knowledge import load_knowledge
 from bot.languages import LANGUAGES
 from tests.conftest import CONVERSATIONS, KNOWLEDGE
+from bot.yamlfile import errors_in
 from tests.test_knowledge import write
 
 
@@ -42,14 +43,14 @@ steps:
 
 def problems_of(tmp_path, knowledge, text):
     write(tmp_path, "guide.yaml", textwrap.dedent(text))
-    result = load_conversations(tmp_path, knowledge)
-    return result, [p for p in result.problems if p.severity == "error"]
+    conversations, problems = load_conversations(tmp_path, knowledge)
+    return conversations, problems, errors_in(problems)
 
 
 def test_a_good_conversation_loads_and_walks(tmp_path, knowledge):
-    result, errors = problems_of(tmp_path, knowledge, GOOD)
+    conversations, _, errors = problems_of(tmp_path, knowledge, GOOD)
     assert errors == []
-    guide = result.conversations["test-guide"]
+    guide = conversations["test-guide"]
     assert guide.walk("").step.id == "first"
     end = guide.walk("0")
     assert end.step.is_end and end.checklist == ({"en": "Left: go left.", "nl": "Links: ga links."},)
@@ -75,36 +76,36 @@ def test_a_good_conversation_loads_and_walks(tmp_path, knowledge):
 def test_mistakes_are_errors_with_a_clear_message(tmp_path, knowledge, change, message):
     old, new = change
     assert old in GOOD
-    result, errors = problems_of(tmp_path, knowledge, GOOD.replace(old, new))
+    conversations, _, errors = problems_of(tmp_path, knowledge, GOOD.replace(old, new))
     assert any(message in e.message for e in errors), [e.message for e in errors]
     assert all(e.path.name == "guide.yaml" and e.line > 0 for e in errors)
-    assert "test-guide" not in result.conversations
+    assert "test-guide" not in conversations
 
 
 def test_a_loop_without_an_end_is_a_dead_end(tmp_path, knowledge):
     looping = GOOD.replace("next: end\n        add", "next: first\n        add").replace(
         "      - label: {en: Right, nl: Rechts}\n        next: end\n",
         "      - label: {en: Right, nl: Rechts}\n        next: first\n")
-    _, errors = problems_of(tmp_path, knowledge, looping)
+    _, _, errors = problems_of(tmp_path, knowledge, looping)
     assert any("step 'first' is a dead end" in e.message for e in errors)
 
 
 def test_too_many_choices_for_one_digit_are_refused(tmp_path, knowledge):
     many = "".join(f"      - label: {{en: c{n}, nl: c{n}}}\n        next: end\n" for n in range(10))
     text = GOOD.replace("      - label: {en: Right, nl: Rechts}\n        next: end\n", many)
-    _, errors = problems_of(tmp_path, knowledge, text)
+    _, _, errors = problems_of(tmp_path, knowledge, text)
     assert any("at most 9" in e.message for e in errors)
 
 
 def test_untranslated_languages_are_a_warning(tmp_path, knowledge):
-    result, _ = problems_of(tmp_path, knowledge, GOOD)
-    [warning] = [p for p in result.problems if p.severity == "warning"]
+    _, problems, _ = problems_of(tmp_path, knowledge, GOOD)
+    [warning] = [p for p in problems if p.severity == "warning"]
     assert "not translated into fr ar" in warning.message
 
 
 def test_the_bundled_conversations_are_complete_in_every_language(knowledge):
-    result = load_conversations(CONVERSATIONS, knowledge)
-    assert result.problems == []
-    assert set(result.conversations) == {"family-join", "leave-centre", "school-enrol"}
-    for guide in result.conversations.values():
+    conversations, problems = load_conversations(CONVERSATIONS, knowledge)
+    assert problems == []
+    assert set(conversations) == {"family-join", "leave-centre", "school-enrol"}
+    for guide in conversations.values():
         assert set(guide.translation) == set(LANGUAGES)
