@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import statistics
+import zlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
@@ -208,15 +209,18 @@ class Matcher:
         """Per language, the factor that brings the median score of a correct
         match to CALIBRATED_TYPICAL.
 
-        One phrasing in CALIBRATION_EVERY is held out, an uncalibrated matcher
-        is built on the rest, and a sample of the held-out phrasings is
-        matched against it.
+        About one phrasing in CALIBRATION_EVERY is held out, an uncalibrated
+        matcher is built on the rest, and a sample of the held-out phrasings
+        is matched against it. Which phrasings are held out depends on their
+        text alone (a checksum), not on their place in the files: adding or
+        removing one phrasing changes the sample by that phrasing only.
         """
-        held_out: dict[str, list[_Phrasing]] = defaultdict(list)
+        held_out: dict[str, list[tuple[int, _Phrasing]]] = defaultdict(list)
         kept = []
-        for n, phrasing in enumerate(phrasings):
-            if phrasing.lang is not None and n % CALIBRATION_EVERY == 1:
-                held_out[phrasing.lang].append(phrasing)
+        for phrasing in phrasings:
+            checksum = zlib.crc32(phrasing.folded.encode())
+            if phrasing.lang is not None and checksum % CALIBRATION_EVERY == 1:
+                held_out[phrasing.lang].append((checksum, phrasing))
             else:
                 kept.append(phrasing)
         reference = Matcher.__new__(Matcher)
@@ -225,7 +229,7 @@ class Matcher:
         factors = {}
         for lang, sample in held_out.items():
             scores = []
-            for phrasing in sample[:: max(1, len(sample) // CALIBRATION_SAMPLE)]:
+            for _, phrasing in sorted(sample, key=lambda pair: pair[0])[:CALIBRATION_SAMPLE]:
                 ranked = reference.rank(phrasing.folded)
                 scores.append(next((s.score for s in ranked if s.entry_id == phrasing.entry_id), 0.0))
             typical = statistics.median(scores)

@@ -146,7 +146,7 @@ def test_guided_conversations_are_offered_from_topics(assistant):
 def test_a_guided_conversation_in_another_language_is_marked_as_machine_made(assistant, store):
     person = store.person("test", "guide-ti")
     assistant.on_button(person, "lang:ti")
-    [question] = assistant.on_button(person, "guide:school-enrol:")
+    [question] = assistant.on_button(store.person("test", "guide-ti"), "guide:school-enrol:")
     assert question.lang == "ti" and question.notes
     assert all(b.label.isascii() is False for b in question.buttons[:3])
 
