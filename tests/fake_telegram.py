@@ -138,7 +138,12 @@ class _BotApiHandler(tornado.web.RequestHandler):
         self.fake = fake
 
     async def post(self, token: str, method: str) -> None:
-        fields = {name: values[-1].decode() for name, values in self.request.body_arguments.items()}
+        if self.request.headers.get("Content-Type", "").startswith("application/json"):
+            # The Bot API also takes JSON bodies; serialised fields may come as objects or as JSON text.
+            body = json.loads(self.request.body or b"{}")
+            fields = {name: value if isinstance(value, str) else json.dumps(value) for name, value in body.items()}
+        else:
+            fields = {name: values[-1].decode() for name, values in self.request.body_arguments.items()}
         params = _decode_params(fields)
         for name, files in self.request.files.items():
             params[name] = {"filename": files[-1].filename, "content": files[-1].body}

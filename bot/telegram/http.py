@@ -3,7 +3,10 @@ httpx, through the library's own extension point (a BaseRequest subclass).
 
 httpx goes through anyio, whose task lookups and locks cost about as much
 as the rest of an answer; with aiohttp a sendMessage costs a third of the
-CPU, which is what lets one process carry a busy hour (see
+CPU. Bodies go as JSON (the Bot API takes it; serialised fields such as
+reply_markup stay JSON text, which it accepts too) rather than as a form:
+percent-encoding Arabic or Tigrinya answers byte by byte cost a fifth of
+the throughput. Together they let one process carry a busy hour (see
 benchmarks/telegram_throughput.py). Everything above the socket (error
 codes, retry_after, JSON parsing) stays python-telegram-bot's.
 """
@@ -71,12 +74,14 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(f"aiohttp.{error.__class__.__name__}: {error}") from error
 
 
-def _body(request_data: RequestData | None, files) -> aiohttp.FormData | dict[str, str] | None:
-    """Form-encoded fields, or multipart when files are uploaded, as the Bot API takes them."""
+def _body(request_data: RequestData | None, files) -> aiohttp.FormData | aiohttp.BytesPayload | None:
+    """JSON, or multipart when files are uploaded: both are the Bot API's own
+    formats, and JSON encodes Arabic or Tigrinya text in C where a form would
+    percent-encode every byte in Python."""
     if request_data is None:
         return None
     if not files:
-        return request_data.json_parameters
+        return aiohttp.BytesPayload(request_data.json_payload, content_type="application/json")
     form = aiohttp.FormData()
     for name, value in request_data.json_parameters.items():
         form.add_field(name, value)
