@@ -120,12 +120,17 @@ class PhrasingIndex:
     def search(self, query: Counter[str], limit: int = RETRIEVE_LIMIT) -> list[tuple[int, float]]:
         """Up to ``limit`` (document number, cosine) pairs for the features
         ``query``, best first."""
+        found, cosines = self.top(query, limit)
+        return list(zip(found.tolist(), cosines.tolist()))
+
+    def top(self, query: Counter[str], limit: int = RETRIEVE_LIMIT) -> tuple[np.ndarray, np.ndarray]:
+        """``search`` as two arrays: document numbers and their cosines."""
         scores = self.cosines(query)
         touched = np.nonzero(scores > 0)[0]  # a quarter of flatnonzero's time on floats
         if len(touched) > limit:
             touched = touched[np.argpartition(scores[touched], -limit)[-limit:]]
         touched = touched[np.argsort(-scores[touched], kind="stable")]
-        return list(zip(touched.tolist(), scores[touched].tolist()))
+        return touched, scores[touched]
 
     def cosines(self, query: Counter[str]) -> np.ndarray:
         """The cosine of every document with the features ``query``."""
@@ -186,16 +191,17 @@ class Matcher:
         of a phrasing may exceed 1); ``lang`` is the language of the message."""
         folded = fold(text)
         query = _features_of_folded(folded)
-        hits = self.index.search(query) if folded else []
-        if not hits:
+        if not folded:
             return []
-        found = np.array([i for i, _ in hits])
+        found, cosines = self.index.top(query)
+        if not len(found):
+            return []
         fuzzy = process.cdist([folded], [self._folded[i] for i in found.tolist()], scorer=fuzz.token_sort_ratio,
                               workers=1)[0]
-        similarity = COSINE_WEIGHT * np.array([c for _, c in hits]) + (1 - COSINE_WEIGHT) / 100.0 * fuzzy
+        similarity = COSINE_WEIGHT * cosines + (1 - COSINE_WEIGHT) / 100.0 * fuzzy
         # Each entry's best phrasing: the first of its phrasings by similarity.
         by_similarity = np.argsort(-similarity, kind="stable")
-        entries, first = np.unique(self._owners[found[by_similarity]], return_index=True)
+        _, first = np.unique(self._owners[found[by_similarity]], return_index=True)
         best = by_similarity[np.sort(first)]
         entries = self._owners[found[best]]
         raw = (1 - ENTRY_WEIGHT) * similarity[best] + ENTRY_WEIGHT * self.entry_index.cosines(query)[entries]
