@@ -18,7 +18,10 @@ from bot.i18n import fallback_chain, native_name, negotiate, text_direction, tra
 from bot.knowledge import Entry, Link
 from bot.languages import LANGUAGES
 from bot.settings import OfficeHours
-from bot.store import Person, Store
+from bot.store import Person, Source, Store
+
+# A person may open this many tickets a day (an emergency always opens one).
+MAX_TICKETS_PER_DAY = 5
 
 # Button actions: "<verb>" or "<verb>:<argument>".
 HUMAN, NONE_OF_THESE, TOPICS, CANCEL, REOPEN = "human", "none", "topics", "cancel", "reopen"
@@ -51,6 +54,7 @@ class Assistant:
     store: Store
     default_language: str = "en"
     office_hours: OfficeHours | None = None
+    retention_days: int = 180
 
     # languages
 
@@ -101,9 +105,9 @@ class Assistant:
 
     # messages
 
-    def on_text(self, person: Person, text: str, source: tuple[int, int] | None = None) -> list[Reply]:
-        """Reply to a free-text message; ``source`` is its (chat, message) id
-        on the channel, kept to pass it on to a volunteer."""
+    def on_text(self, person: Person, text: str, source: Source | None = None) -> list[Reply]:
+        """Reply to a free-text message; ``source`` is where it came from on
+        the channel, kept to pass it on to a volunteer."""
         text = text.strip()
         lang = self.language_of(person)
         if not text:
@@ -121,7 +125,7 @@ class Assistant:
             return [Reply("relayed", translator(lang).gettext("Sent to the volunteer."), lang)]
         return self.respond(person, match, lang)
 
-    def on_media(self, person: Person, caption: str, source: tuple[int, int] | None = None) -> list[Reply]:
+    def on_media(self, person: Person, caption: str, source: Source | None = None) -> list[Reply]:
         """A photo, document or voice message: passed to the volunteer while a
         ticket is open; otherwise we explain that we read text only."""
         lang = self.language_of(person)
@@ -134,9 +138,8 @@ class Assistant:
             "I can only read text. A volunteer can look at your photo, document or voice message: "
             "press the button, then send it again."), lang, buttons=(Button(t.gettext("Talk to a volunteer"), HUMAN),))]
 
-    def _add_to_ticket(self, ticket_id: int, kind: str, text: str, source: tuple[int, int] | None) -> None:
-        chat, message = source or (None, None)
-        self.store.add_ticket_message(ticket_id, "person", text, kind=kind, source_chat_id=chat, source_message_id=message)
+    def _add_to_ticket(self, ticket_id: int, kind: str, text: str, source: Source | None) -> None:
+        self.store.add_ticket_message(ticket_id, "person", text, kind=kind, source=source)
 
     def respond(self, person: Person, match: Match, lang: str) -> list[Reply]:
         entries = self.engine.knowledge.entries
@@ -230,8 +233,14 @@ class Assistant:
         recent = self.store.recent_exchanges(person.id, limit=1)
         topic = topic or next((self.engine.knowledge.entries[r["entry_id"]].topic for r in recent
                                if r["entry_id"] in self.engine.knowledge.entries), None)
-        ticket = self.store.open_ticket(person.id, lang, topic)
         t = translator(lang)
+        day_ago = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)
+        if (self.store.open_ticket_of(person.id) is None
+                and self.store.tickets_opened_since(person.id, day_ago) >= MAX_TICKETS_PER_DAY):
+            return Reply("info", t.gettext(
+                "You have asked for a volunteer many times today. Please try again tomorrow. "
+                "In an emergency, call 112."), lang)
+        ticket = self.store.open_ticket(person.id, lang, topic)
         text = t.gettext(
             "Your question is in the volunteers' queue (ticket #{number}). A volunteer will answer you here. "
             "Everything you write now goes to the volunteer.", number=ticket.id)
@@ -349,11 +358,21 @@ class Assistant:
             "/privacy - what we store\n/forget - delete everything we store about you"), lang)
 
     def privacy(self, lang: str) -> Reply:
+        """Exactly what is kept, why, and for how long (store.py and apply_retention do this)."""
         t = translator(lang)
         return Reply("info", t.gettext(
-            "We store your chosen language, your questions and our answers, and your messages with volunteers, "
-            "to answer you and improve the answers. We never show your name or phone number to volunteers. "
-            "Type /forget to delete everything we store about you."), lang)
+            "What we keep, why, and for how long:\n"
+            "• The language you chose, until you type /forget.\n"
+            "• Your questions and our answers, for {days} days, to answer you and to improve the answers. "
+            "Phone numbers, e-mail addresses, national register numbers and bank account numbers are removed "
+            "from them first.\n"
+            "• Your messages with volunteers, until {days} days after the conversation is closed.\n"
+            "• Whether an answer helped you (👍 or 👎), for {days} days.\n"
+            "We do not keep your name, username or phone number, and volunteers never see them: they see a "
+            "ticket number and your language.\n"
+            "Type /forget to delete everything we keep about you at once, also an open conversation with a "
+            "volunteer. Your own Telegram app keeps its copy of this chat until you delete it.",
+            days=self.retention_days), lang)
 
     def forget(self, person: Person, lang: str) -> Reply:
         self.store.forget_person(person.id)

@@ -81,10 +81,14 @@ def command_coverage(args: argparse.Namespace) -> int:
 def command_chat(args: argparse.Namespace) -> int:
     from bot.assistant import Assistant
     from bot.chat import TerminalChat
-    from bot.store import Store
+    from bot.store import Store, StoreError
 
     engine = _load_engine(args)
-    store = Store(args.data_dir / "wegwijs.sqlite3")
+    try:
+        store = Store(args.data_dir / "wegwijs.sqlite3")
+    except StoreError as error:
+        print(f"Cannot start: {error}", file=sys.stderr)
+        return 2
     try:
         TerminalChat(Assistant(engine, store), sys.stdin, sys.stdout).run(args.lang)
     finally:
@@ -97,8 +101,9 @@ def command_run(args: argparse.Namespace) -> int:
     import logging
 
     from bot.assistant import Assistant
+    from bot.publishing import Publisher
     from bot.settings import SettingsError, settings_from
-    from bot.store import Store
+    from bot.store import Store, StoreError
     from bot.telegram.app import run
 
     try:
@@ -109,9 +114,14 @@ def command_run(args: argparse.Namespace) -> int:
     os.environ.setdefault("PTB_TIMEDELTA", "true")  # RetryAfter as a timedelta, as in the next major version
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     engine = _load_engine(args)
-    store = Store(settings.data_dir / "wegwijs.sqlite3")
     try:
-        return run(settings, Assistant(engine, store, office_hours=settings.office_hours), store)
+        store = Store(settings.data_dir / "wegwijs.sqlite3")
+    except StoreError as error:
+        print(f"Cannot start: {error}", file=sys.stderr)
+        return 2
+    assistant = Assistant(engine, store, office_hours=settings.office_hours, retention_days=settings.retention_days)
+    try:
+        return run(settings, assistant, store, Publisher(assistant, args.knowledge, args.conversations))
     finally:
         store.close()
 

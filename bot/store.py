@@ -1,9 +1,12 @@
 """The SQLite store (sqlite-utils): people, their exchanges with the bot,
-tickets for volunteers, ticket messages and feedback.
+tickets for volunteers, ticket messages, feedback, and the updates received.
 
 This module owns the schema (migrations) and every query; the rest of the
 code calls the named functions here. Personal data is kept to the minimum:
-a person is an opaque channel id and a language, nothing else.
+a person is an opaque channel id and a language, nothing else. Question
+texts are scrubbed of phone numbers, e-mail addresses, national register
+numbers and IBANs before they are stored; ``apply_retention`` deletes what
+is older than the configured number of days.
 """
 
 from __future__ import annotations
@@ -17,7 +20,11 @@ from pathlib import Path
 
 from sqlite_utils import Database, Migrations
 
+from bot.scrub import scrub
+
 migrations = Migrations("wegwijs")
+# Telegram offers an unconfirmed update again for at most a day.
+UPDATE_MEMORY = dt.timedelta(days=2)
 
 
 @migrations()
@@ -67,6 +74,33 @@ def relay_through_telegram(db: Database) -> None:
     db["tickets"].create_index(["group_id", "thread_id"])
 
 
+@migrations()
+def privacy_and_exactly_once(db: Database) -> None:
+    """The question behind a 👎 (scrubbed) for the report; when a volunteer
+    first answered; and the updates received, so that an update Telegram
+    delivers twice (after a crash) is handled once."""
+    db["feedback"].add_column("question", str)
+    db["tickets"].add_column("first_answer", str)
+    db["ticket_messages"].add_column("update_id", int)
+    db["ticket_messages"].create_index(["update_id"], unique=True)
+    db["updates"].create({"update_id": int, "body": str, "handled": int, "received": str}, pk="update_id",
+                         not_null={"handled", "received"}, defaults={"handled": 0})
+
+
+class StoreError(Exception):
+    """The database file cannot be used (corrupt, locked, not a database); the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a relayed message came from on its channel, and the update that
+    brought it: a redelivered update adds nothing twice."""
+
+    chat_id: int
+    message_id: int
+    update_id: int | None = None
+
+
 @dataclass(frozen=True)
 class Person:
     id: int
@@ -107,19 +141,34 @@ def _now() -> str:
 class Store:
     """All reads and writes of the database, safe to call from several threads."""
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, *, busy_seconds: float = 5.0):
+        """Open (or create) the database; raise StoreError when the file is
+        corrupt, not a database, or held by another process."""
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self.db = Database(connection)
-        if path != ":memory:":
+        self._lock = threading.RLock()
+        try:
+            connection = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None,
+                                         timeout=busy_seconds)
+            self.db = Database(connection)
+            self._open(path != ":memory:")
+        except sqlite3.DatabaseError as error:
+            raise StoreError(_explain(path, error)) from None
+
+    def _open(self, on_disk: bool) -> None:
+        if on_disk:
             self.db.enable_wal()
             # With WAL, NORMAL survives any crash of the process; only a power cut can undo the last commits.
             self.db.execute("PRAGMA synchronous = NORMAL")
         self.db.execute("PRAGMA foreign_keys = ON")
-        self._lock = threading.RLock()
+        damage = [row[0] for row in self.db.execute("PRAGMA quick_check").fetchall()]
+        if damage != ["ok"]:
+            raise sqlite3.DatabaseError("; ".join(damage[:3]))
         with self._lock:
             migrations.apply(self.db)
+            # A write at start: a file another process holds fails now, not at the first message.
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute("COMMIT")
 
     def close(self) -> None:
         self.db.close()
@@ -155,22 +204,35 @@ class Store:
     def forget_person(self, person_id: int) -> None:
         """Delete everything stored about a person."""
         with self._lock, self.db.atomic():
-            ticket_ids = [r["id"] for r in self.db["tickets"].rows_where("person_id = ?", [person_id], select="id")]
-            for ticket_id in ticket_ids:
-                self.db["ticket_messages"].delete_where("ticket_id = ?", [ticket_id])
+            self.db.execute("delete from ticket_messages where ticket_id in (select id from tickets where person_id = ?)",
+                            [person_id])
             for table in ("tickets", "exchanges", "feedback"):
                 self.db[table].delete_where("person_id = ?", [person_id])
             self.db["people"].delete_where("id = ?", [person_id])
+
+    def traces_in_groups(self, person_id: int) -> list[tuple[Ticket, list[int]]]:
+        """The person's tickets that have a place in a volunteers' group, each
+        with the ids of the person's messages the bot posted there: what a
+        front end deletes when the person asks to be forgotten."""
+        with self._lock:
+            traces = []
+            for row in self._rows("select * from tickets where person_id = ? and group_id is not null", [person_id]):
+                posted = [r["delivered_message_id"] for r in self._rows(
+                    "select delivered_message_id from ticket_messages where ticket_id = ? and sender = 'person'"
+                    " and delivered_message_id is not null", [row["id"]])]
+                traces.append((self._from_row(row), posted))
+            return traces
 
     # exchanges with the bot
 
     def record_exchange(self, person_id: int, text: str, language: str | None, action: str,
                         entry_id: str | None, score: float, candidates: list[str]) -> None:
+        """A question and what the bot did with it; the text is kept scrubbed."""
         with self._lock:
             self.db.execute(
                 "insert into exchanges (person_id, text, language, action, entry_id, score, candidates, created)"
                 " values (?, ?, ?, ?, ?, ?, ?, ?)",
-                [person_id, text, language, action, entry_id, score, json.dumps(candidates), _now()])
+                [person_id, scrub(text), language, action, entry_id, score, json.dumps(candidates), _now()])
 
     def recent_exchanges(self, person_id: int, limit: int = 5) -> list[dict]:
         """The person's last exchanges with the bot, oldest first."""
@@ -182,9 +244,12 @@ class Store:
         return rows[::-1]
 
     def record_feedback(self, person_id: int, entry_id: str, helpful: bool) -> None:
+        """👍 or 👎 on an answer, with the (scrubbed) question that led to it."""
         with self._lock:
-            self.db["feedback"].insert(
-                {"person_id": person_id, "entry_id": entry_id, "helpful": int(helpful), "created": _now()})
+            rows = self._rows("select text from exchanges where person_id = ? and entry_id = ? and action != 'chosen'"
+                              " order by id desc limit 1", [person_id, entry_id])
+            self.db["feedback"].insert({"person_id": person_id, "entry_id": entry_id, "helpful": int(helpful),
+                                        "created": _now(), "question": rows[0]["text"] if rows else None})
 
     # tickets
 
@@ -203,6 +268,11 @@ class Store:
             }).last_pk
             return self._ticket(row_id)
 
+    def tickets_opened_since(self, person_id: int, since: dt.datetime) -> int:
+        with self._lock:
+            return self._rows("select count(*) as n from tickets where person_id = ? and created >= ?",
+                              [person_id, since.isoformat(timespec="seconds")])[0]["n"]
+
     def open_ticket_of(self, person_id: int) -> Ticket | None:
         with self._lock:
             rows = self._rows("select * from tickets where person_id = ? and status = 'open' order by id desc limit 1",
@@ -219,14 +289,21 @@ class Store:
             self.db["tickets"].update(ticket_id, {"status": "closed", "closed": _now(), "closing_note": note})
 
     def add_ticket_message(self, ticket_id: int, sender: str, text: str, *, kind: str = "text",
-                           source_chat_id: int | None = None, source_message_id: int | None = None) -> int:
-        """Store a message of a ticket before it is passed on; returns its id."""
-        with self._lock:
-            return self.db["ticket_messages"].insert({
-                "ticket_id": ticket_id, "sender": sender, "text": text, "created": _now(), "kind": kind,
-                "source_chat_id": source_chat_id, "source_message_id": source_message_id,
-                "delivered": int(sender == "note"),
-            }).last_pk
+                           source: Source | None = None) -> int | None:
+        """Store a message of a ticket before it is passed on; returns its id,
+        or None when the update that brought it was stored before."""
+        with self._lock, self.db.atomic():
+            cursor = self.db.execute(
+                "insert or ignore into ticket_messages (ticket_id, sender, text, created, kind, source_chat_id,"
+                " source_message_id, update_id, delivered) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [ticket_id, sender, text, _now(), kind, source and source.chat_id, source and source.message_id,
+                 source and source.update_id, int(sender == "note")])
+            if not cursor.rowcount:
+                return None
+            if sender == "volunteer":
+                self.db.execute("update tickets set first_answer = ? where id = ? and first_answer is null",
+                                [_now(), ticket_id])
+            return cursor.lastrowid
 
     def ticket_messages(self, ticket_id: int) -> list[dict]:
         with self._lock:
@@ -310,11 +387,65 @@ class Store:
                     message_id, {"delivered": 1, "delivered_message_id": delivered_message_id})
 
     def tickets_with_undelivered(self) -> list[int]:
-        """Tickets with messages still to pass on (after a restart, say)."""
+        """Open tickets with messages still to pass on, or with no place in
+        the volunteers' group yet (after a restart or a Telegram error)."""
         with self._lock:
-            return [r["ticket_id"] for r in self.db.query(
-                "select distinct m.ticket_id from ticket_messages m join tickets t on t.id = m.ticket_id"
-                " where m.delivered = 0 and m.sender in ('person', 'volunteer') and t.status = 'open'")]
+            return [r["id"] for r in self._rows(
+                "select id from tickets where status = 'open' and (summary_message_id is null or id in"
+                " (select ticket_id from ticket_messages where delivered = 0 and sender in ('person', 'volunteer')))"
+                " order by id", [])]
+
+    # updates received (exactly-once handling)
+
+    def receive_updates(self, updates: list[tuple[int, str]]) -> None:
+        """Keep (update id, JSON) of updates fetched from Telegram before they are confirmed to it."""
+        with self._lock, self.db.atomic():
+            self.db.conn.executemany("insert or ignore into updates (update_id, body, handled, received) values (?, ?, 0, ?)",
+                                [(update_id, body, _now()) for update_id, body in updates])
+
+    def unhandled_updates(self) -> list[str]:
+        """The JSON of updates received but not handled (the process died first), oldest first."""
+        with self._lock:
+            return [r["body"] for r in self._rows(
+                "select body from updates where handled = 0 and body is not null order by update_id", [])]
+
+    def update_handled(self, update_id: int) -> bool:
+        with self._lock:
+            return bool(self._rows("select 1 from updates where update_id = ? and handled = 1", [update_id]))
+
+    def mark_update_handled(self, update_id: int) -> None:
+        """Handled: keep only the id (to recognise a second delivery), not the content."""
+        with self._lock:
+            self.db.execute("insert into updates (update_id, body, handled, received) values (?, null, 1, ?)"
+                            " on conflict (update_id) do update set body = null, handled = 1", [update_id, _now()])
+
+    # retention
+
+    def apply_retention(self, days: int, now: dt.datetime | None = None) -> dict[str, int]:
+        """Delete what is older than ``days``: questions, feedback, the messages
+        and closing notes of tickets closed that long ago, and people with
+        nothing left. Tickets stay, without a person, for the statistics.
+        Returns how many rows of each kind went."""
+        now = now or dt.datetime.now(dt.timezone.utc)
+        cutoff = (now - dt.timedelta(days=days)).isoformat(timespec="seconds")
+        deleted = {}
+        with self._lock, self.db.atomic():
+            old_tickets = "select id from tickets where status = 'closed' and closed < ?"
+            deleted["ticket messages"] = self.db.execute(
+                f"delete from ticket_messages where ticket_id in ({old_tickets})", [cutoff]).rowcount
+            deleted["closed tickets anonymised"] = self.db.execute(
+                "update tickets set person_id = null, closing_note = null where status = 'closed' and closed < ?"
+                " and person_id is not null", [cutoff]).rowcount
+            deleted["questions"] = self.db.execute("delete from exchanges where created < ?", [cutoff]).rowcount
+            deleted["feedback"] = self.db.execute("delete from feedback where created < ?", [cutoff]).rowcount
+            deleted["people"] = self.db.execute(
+                "delete from people where created < ? and id not in (select person_id from exchanges)"
+                " and id not in (select person_id from tickets where person_id is not null)"
+                " and id not in (select person_id from feedback)", [cutoff]).rowcount
+            deleted["updates"] = self.db.execute(
+                "delete from updates where received < ?",
+                [(now - UPDATE_MEMORY).isoformat(timespec="seconds")]).rowcount
+        return deleted
 
     @staticmethod
     def _from_row(row: dict) -> Ticket:
@@ -332,3 +463,13 @@ class Store:
                 "select count(*) as n from ticket_messages where ticket_id in (select id from tickets where person_id = ?)",
                 [person_id]))["n"]
             return total
+
+
+def _explain(path: Path | str, error: sqlite3.DatabaseError) -> str:
+    """What a person starting the bot should read about an unusable database."""
+    reason = str(error)
+    if "locked" in reason or "busy" in reason:
+        return (f"{path} is in use by another process (is the bot already running?). "
+                "Stop the other process and start again.")
+    return (f"{path} is damaged or not a Wegwijs database ({reason}). Nothing was changed. "
+            "Restore it from a backup, or move it aside to start with an empty database.")

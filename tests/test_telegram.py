@@ -211,7 +211,11 @@ async def test_forget_leaves_no_row_of_the_person(bot):
     await fake.wait_for("sendMessage", count=2, chat_id=fake.group_id, message_thread_id=thread)
     person_id = bot.store.person("telegram", str(PERSON)).id
     fake.person_says(PERSON, "/forget")
-    await fake.wait_for("sendMessage", count=3, chat_id=fake.group_id, message_thread_id=thread)
+    [deleted] = await fake.wait_for("deleteForumTopic")
+    assert deleted.params["message_thread_id"] == thread
+    notices = await fake.wait_for("sendMessage", count=3, chat_id=fake.group_id)
+    assert "asked us to delete their data" in notices[-1].params["text"]
+    assert "message_thread_id" not in notices[-1].params
     assert bot.store.count_rows(person_id) == 0
 
 

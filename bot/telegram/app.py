@@ -4,11 +4,9 @@ runs it by long polling or webhook."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import time
-from collections import defaultdict
-from collections.abc import Awaitable
-from typing import Any
 from urllib.parse import urlparse
 
 from telegram import BotCommand, Update
@@ -17,7 +15,6 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
-    BaseUpdateProcessor,
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
@@ -25,50 +22,33 @@ from telegram.ext import (
 )
 
 from bot.assistant import Assistant
+from bot.publishing import Publisher
 from bot.settings import Settings
 from bot.store import Store
 from bot.telegram.http import AiohttpRequest
+from bot.telegram.inbox import InboxRequest, UpdateOrder, replay
 from bot.telegram.people import PersonHandlers
-from bot.telegram.relay import Relay
+from bot.telegram.relay import REDELIVERY_SECONDS, Relay
 from bot.telegram.volunteers import VolunteerHandlers
 
 log = logging.getLogger(__name__)
 
 CONNECTIONS = 8
+WATCH_SECONDS = 10
+RETENTION_INTERVAL = dt.timedelta(hours=6)
 VOLUNTEER_COMMANDS = ("claim", "release", "close", "note", "queue")
 _MEDIA = (filters.PHOTO | filters.Document.ALL | filters.VOICE | filters.VIDEO | filters.VIDEO_NOTE
           | filters.AUDIO)
-
-
-class PerChatOrder(BaseUpdateProcessor):
-    """Updates of different chats run concurrently; those of one chat in
-    order, so a person's burst is answered and relayed as it was typed."""
-
-    def __init__(self, max_concurrent_updates: int = 64):
-        super().__init__(max_concurrent_updates)
-        self._locks: defaultdict[int | None, asyncio.Lock] = defaultdict(asyncio.Lock)
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        chat = update.effective_chat.id if isinstance(update, Update) and update.effective_chat else None
-        lock = self._locks[chat]
-        async with lock:
-            await coroutine
-        if not lock.locked() and self._locks.get(chat) is lock:
-            del self._locks[chat]
-
-    async def initialize(self) -> None:
-        pass
-
-    async def shutdown(self) -> None:
-        pass
+# Edits of a text are read again; edits of anything else (a caption, a live location moving) are not.
+_NEW = filters.UpdateType.MESSAGE
 
 
 def build_application(settings: Settings, assistant: Assistant, store: Store, *,
-                      rate_limiter: AIORateLimiter | None = None) -> Application:
+                      rate_limiter: AIORateLimiter | None = None, publisher: Publisher | None = None) -> Application:
     """The bot with every handler, job and limit; not yet started."""
-    builder = (ApplicationBuilder().token(settings.token).concurrent_updates(PerChatOrder())
+    builder = (ApplicationBuilder().token(settings.token).concurrent_updates(UpdateOrder(store))
                # One connection (the default) would serialise every request of every chat.
-               .request(AiohttpRequest(CONNECTIONS)).get_updates_request(AiohttpRequest(1))
+               .request(AiohttpRequest(CONNECTIONS)).get_updates_request(InboxRequest(store))
                # Telegram takes about 20 messages a minute into one group.
                .rate_limiter(rate_limiter or AIORateLimiter(group_max_rate=20, group_time_period=60, max_retries=3)))
     if settings.api_base_url:
@@ -78,23 +58,41 @@ def build_application(settings: Settings, assistant: Assistant, store: Store, *,
     application = builder.post_init(_announce_commands).build()
 
     relay = Relay(application.bot, store, assistant, settings, application.job_queue)
-    people = PersonHandlers(assistant, store, relay)
+    people = PersonHandlers(assistant, store, relay, settings, publisher)
     volunteers = VolunteerHandlers(store, relay, settings)
     private = filters.ChatType.PRIVATE
     groups = filters.Chat(chat_id=[group.chat_id for group in settings.groups])
+    anything_else = ~filters.COMMAND & ~filters.TEXT & ~_MEDIA & ~filters.StatusUpdate.ALL
 
-    application.add_handler(MessageHandler(filters.ChatType.GROUPS & ~groups, volunteers.leave_foreign_group))
+    application.add_handler(MessageHandler((filters.ChatType.GROUPS & ~groups) | filters.UpdateType.CHANNEL_POSTS,
+                                           volunteers.leave_foreign_group))
     application.add_handler(CallbackQueryHandler(volunteers.button, pattern=r"^t:"), group=0)
-    application.add_handler(MessageHandler(private & filters.COMMAND, people.command))
-    application.add_handler(MessageHandler(private & filters.TEXT, people.text))
-    application.add_handler(MessageHandler(private & _MEDIA, people.media))
+    application.add_handler(MessageHandler(private & _NEW & filters.COMMAND, people.command))
+    application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, people.text))
+    application.add_handler(MessageHandler(private & _NEW & _MEDIA, people.media))
+    application.add_handler(MessageHandler(private & _NEW & anything_else, people.other))
     application.add_handler(CallbackQueryHandler(people.button))
-    application.add_handler(CommandHandler(list(VOLUNTEER_COMMANDS), volunteers.command, filters=groups))
-    application.add_handler(MessageHandler(groups & ~filters.COMMAND & (filters.TEXT | _MEDIA), volunteers.message))
+    application.add_handler(CommandHandler(list(VOLUNTEER_COMMANDS), volunteers.command, filters=groups & _NEW))
+    application.add_handler(MessageHandler(groups & ~filters.COMMAND & ((_NEW & _MEDIA) | filters.TEXT),
+                                           volunteers.message))
     application.add_error_handler(people.on_error)
 
-    application.job_queue.run_once(relay.resume, 0)
-    application.job_queue.run_repeating(relay.remind_waiting, interval=60, first=60, name="remind_waiting")
+    async def recover(context) -> None:
+        """After a start: handle what arrived before a crash, pass on what was not delivered."""
+        await replay(application, store)
+        await relay.resume()
+
+    async def retention(context) -> None:
+        deleted = await asyncio.to_thread(store.apply_retention, settings.retention_days)
+        log.info("retention (%d days): deleted %s", settings.retention_days, deleted)
+
+    jobs = application.job_queue
+    jobs.run_once(recover, 0, name="recover")
+    jobs.run_repeating(relay.resume, interval=REDELIVERY_SECONDS, first=REDELIVERY_SECONDS, name="redeliver")
+    jobs.run_repeating(relay.remind_waiting, interval=60, first=60, name="remind_waiting")
+    jobs.run_repeating(retention, interval=RETENTION_INTERVAL, first=60, name="retention")
+    if publisher is not None:
+        jobs.run_repeating(people.watch_files, interval=WATCH_SECONDS, first=WATCH_SECONDS, name="watch_files")
     return application
 
 
@@ -111,13 +109,13 @@ def use_fast_event_loop() -> None:
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
-def run(settings: Settings, assistant: Assistant, store: Store) -> int:
+def run(settings: Settings, assistant: Assistant, store: Store, publisher: Publisher | None = None) -> int:
     """Run until stopped; a failing start (Telegram unreachable, a 500 on
     getMe) is retried with back-off instead of ending the process."""
     use_fast_event_loop()
     delay = 1.0
     while True:
-        application = build_application(settings, assistant, store)
+        application = build_application(settings, assistant, store, publisher=publisher)
         started = time.monotonic()
         try:
             if settings.webhook_url:

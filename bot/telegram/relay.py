@@ -2,7 +2,8 @@
 
 Every message is stored first and marked delivered only once Telegram
 accepted it, so a restart, a Telegram error or a deleted topic never loses
-one: undelivered messages are sent again when the bot starts.
+one: what is still undelivered is sent again when the bot starts and every
+half minute after that.
 """
 
 from __future__ import annotations
@@ -15,18 +16,19 @@ from collections.abc import Iterable
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes, JobQueue
 
 from bot.assistant import Assistant
 from bot.i18n import native_name, translator
 from bot.settings import Settings
 from bot.store import Store, Ticket, TicketMessage
-from bot.telegram.render import escape, messages
+from bot.telegram.render import escape, escaped_lines, messages, pack
 
 log = logging.getLogger(__name__)
 
 _SUMMARY_EXCHANGES = 5
+REDELIVERY_SECONDS = 30
 
 
 def ticket_keyboard(ticket_id: int, volunteer_language: str) -> InlineKeyboardMarkup:
@@ -54,6 +56,8 @@ class Relay:
         self.t = translator(settings.volunteer_language)
         # One delivery at a time per ticket and direction: a second one would send what the first is sending.
         self._delivering: defaultdict[tuple[int, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+        # One placement at a time per ticket: two would make two forum topics.
+        self._placing: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # the ticket's place in the group
 
@@ -91,28 +95,38 @@ class Relay:
         ticket = self.store.ticket(ticket_id)
         if ticket is None:
             return
-        if ticket.group_id is not None:
+        if ticket.summary_message_id is not None:
             await self._post(ticket, "🔄 " + escape(self.t.gettext("The person reopened the conversation.")))
             if ticket.thread_id is not None:
                 await self._quietly(self.bot.reopen_forum_topic(ticket.group_id, ticket.thread_id))
             return
-        await self._place(ticket)
         await self.deliver_to_volunteers(ticket_id)
 
-    async def _place(self, ticket: Ticket) -> Ticket:
-        group = self.settings.group_for(ticket.language, ticket.topic)
-        thread = None
-        try:
-            topic = await self.bot.create_forum_topic(group, self.topic_name(ticket))
-            thread = topic.message_thread_id
-        except BadRequest as error:
-            if "not a forum" not in error.message.lower():
-                raise
-        summary = await self.bot.send_message(
-            group, self.summary(ticket), parse_mode=ParseMode.HTML, message_thread_id=thread,
-            reply_markup=ticket_keyboard(ticket.id, self.settings.volunteer_language))
-        self.store.place_ticket(ticket.id, group, thread, summary.message_id)
-        return self.store.ticket(ticket.id)
+    async def _place(self, ticket: Ticket, lost_thread: int | None = None) -> Ticket:
+        """The ticket's topic and summary in the group, made once. With
+        ``lost_thread`` (a topic a volunteer deleted) a new topic replaces it."""
+        async with self._placing[ticket.id]:
+            ticket = self.store.ticket(ticket.id)
+            if ticket.group_id is None or (lost_thread is not None and ticket.thread_id == lost_thread):
+                group = self.settings.group_for(ticket.language, ticket.topic)
+                thread = None
+                try:
+                    topic = await self.bot.create_forum_topic(group, self.topic_name(ticket))
+                    thread = topic.message_thread_id
+                except BadRequest as error:
+                    if "not a forum" not in error.message.lower():
+                        raise
+                # Stored at once: a crash before the summary is sent must not make a second topic.
+                self.store.place_ticket(ticket.id, group, thread, None)
+                ticket = self.store.ticket(ticket.id)
+            if ticket.summary_message_id is None:
+                summary = await self.bot.send_message(
+                    ticket.group_id, self.summary(ticket), parse_mode=ParseMode.HTML,
+                    message_thread_id=ticket.thread_id,
+                    reply_markup=ticket_keyboard(ticket.id, self.settings.volunteer_language))
+                self.store.place_ticket(ticket.id, ticket.group_id, ticket.thread_id, summary.message_id)
+                ticket = self.store.ticket(ticket.id)
+            return ticket
 
     async def _post(self, ticket: Ticket, html: str) -> None:
         """A line from the bot in the ticket's place in the group."""
@@ -125,7 +139,7 @@ class Relay:
         except BadRequest as error:
             if not _thread_missing(error):
                 raise
-            ticket = await self._place(ticket)
+            ticket = await self._place(ticket, lost_thread=ticket.thread_id)
             await self.bot.send_message(ticket.group_id, html, parse_mode=ParseMode.HTML,
                                         message_thread_id=ticket.thread_id)
 
@@ -160,13 +174,21 @@ class Relay:
 
     async def deliver_to_volunteers(self, ticket_id: int) -> None:
         async with self._delivering[ticket_id, "person"]:
-            await self._deliver_to_volunteers(ticket_id)
+            await self._retrying_later(self._deliver_to_volunteers(ticket_id), ticket_id)
+
+    async def _retrying_later(self, delivery, ticket_id: int) -> None:
+        """Run a delivery; a Telegram error leaves the rest stored for the next round."""
+        try:
+            await delivery
+        except TelegramError as error:
+            log.warning("ticket %s: delivery interrupted (%s); it goes on within %s s",
+                        ticket_id, error, REDELIVERY_SECONDS)
 
     async def _deliver_to_volunteers(self, ticket_id: int) -> None:
         ticket = self.store.ticket(ticket_id)
         if ticket is None or ticket.status != "open":
             return
-        if ticket.group_id is None:
+        if ticket.summary_message_id is None:
             ticket = await self._place(ticket)
         for batch in _batches(self.store.undelivered(ticket_id, "person")):
             try:
@@ -174,27 +196,29 @@ class Relay:
             except BadRequest as error:
                 if not _thread_missing(error):
                     raise
-                ticket = await self._place(ticket)
+                ticket = await self._place(ticket, lost_thread=ticket.thread_id)
                 sent = await self._send_batch(ticket, batch)
             self.store.mark_delivered([m.id for m in batch], sent)
 
     async def _send_batch(self, ticket: Ticket, batch: list[TicketMessage]) -> int:
+        """Send one batch; returns the id of the (last) message it became."""
         reply_to = None if ticket.thread_id else ticket.summary_message_id
         if batch[0].kind == "media":
             message = batch[0]
             sent = await self.bot.copy_message(ticket.group_id, message.source_chat_id, message.source_message_id,
                                                message_thread_id=ticket.thread_id, reply_to_message_id=reply_to)
             return sent.message_id
-        text = "\n".join(escape(m.text) for m in batch)
-        sent = await self.bot.send_message(ticket.group_id, f"💬 #{ticket.id}\n{text}"[:4096], parse_mode=ParseMode.HTML,
-                                           message_thread_id=ticket.thread_id, reply_to_message_id=reply_to)
+        lines = [f"💬 #{ticket.id}"] + [line for m in batch for line in escaped_lines(m.text)]
+        for html in pack(lines):
+            sent = await self.bot.send_message(ticket.group_id, html, parse_mode=ParseMode.HTML,
+                                               message_thread_id=ticket.thread_id, reply_to_message_id=reply_to)
         return sent.message_id
 
     # volunteers → person
 
     async def deliver_to_person(self, ticket_id: int) -> None:
         async with self._delivering[ticket_id, "volunteer"]:
-            await self._deliver_to_person(ticket_id)
+            await self._retrying_later(self._deliver_to_person(ticket_id), ticket_id)
 
     async def _deliver_to_person(self, ticket_id: int) -> None:
         ticket = self.store.ticket(ticket_id)
@@ -209,8 +233,10 @@ class Relay:
                 if message.kind == "media":
                     sent = await self.bot.copy_message(int(chat), message.source_chat_id, message.source_message_id)
                 else:
-                    sent = await self.bot.send_message(int(chat), f"<b>{escape(name)}:</b> {escape(message.text)}"[:4096],
-                                                       parse_mode=ParseMode.HTML)
+                    lines = escaped_lines(message.text)
+                    lines[0] = f"<b>{escape(name)}:</b> {lines[0]}"
+                    for html in pack(lines):
+                        sent = await self.bot.send_message(int(chat), html, parse_mode=ParseMode.HTML)
             except Forbidden:
                 self.store.close_ticket(ticket_id, "the person blocked the bot")
                 await self._post(ticket, "⛔ " + escape(self.t.gettext(
@@ -235,14 +261,31 @@ class Relay:
             reply = self.assistant.ticket_closed(self.store.person("telegram", chat))
             await self.send_replies(int(chat), [reply])
 
-    async def person_left(self, ticket: Ticket, deleted: bool) -> None:
-        """The person cancelled their request, or had their data deleted."""
-        text = (self.t.gettext("The person asked us to delete their data and left. Ticket #{number} is closed.",
-                               number=ticket.id) if deleted else
-                self.t.gettext("The person cancelled the request. Ticket #{number} is closed.", number=ticket.id))
-        await self._post(ticket, "👋 " + escape(text))
+    async def person_left(self, ticket: Ticket) -> None:
+        """The person cancelled their request."""
+        await self._post(ticket, "👋 " + escape(self.t.gettext(
+            "The person cancelled the request. Ticket #{number} is closed.", number=ticket.id)))
         if ticket.thread_id is not None:
             await self._quietly(self.bot.close_forum_topic(ticket.group_id, ticket.thread_id))
+
+    async def erase(self, traces: list[tuple[Ticket, list[int]]]) -> None:
+        """The person asked to be forgotten: delete their tickets' topics (or,
+        without topics, the summaries and their messages) and tell the group."""
+        for ticket, posted in traces:
+            try:
+                if ticket.thread_id is not None:
+                    await self.bot.delete_forum_topic(ticket.group_id, ticket.thread_id)
+                else:
+                    for message_id in filter(None, [ticket.summary_message_id, *posted]):
+                        await self._quietly(self.bot.delete_message(ticket.group_id, message_id))
+                text = ("The person asked us to delete their data and left. The topic of ticket #{number} "
+                        "and its messages are deleted." if ticket.status == "open" else
+                        "The person of closed ticket #{number} asked us to delete their data. Its topic and "
+                        "messages are deleted.")
+                await self.bot.send_message(ticket.group_id, "👋 " + escape(self.t.gettext(text, number=ticket.id)),
+                                            parse_mode=ParseMode.HTML)
+            except TelegramError as error:
+                log.warning("could not erase ticket %s from the group: %s", ticket.id, error)
 
     async def remind_waiting(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A reminder in the group for tickets waiting unclaimed too long."""
@@ -254,7 +297,8 @@ class Relay:
             self.store.mark_reminded(ticket.id)
 
     async def resume(self, context: ContextTypes.DEFAULT_TYPE | None = None) -> None:
-        """After a start: pass on whatever was stored but not yet delivered."""
+        """Pass on whatever was stored but not yet delivered (after a start, a
+        Telegram error, a timeout), and place tickets that have no place yet."""
         for ticket_id in self.store.tickets_with_undelivered():
             await self.deliver_to_volunteers(ticket_id)
             await self.deliver_to_person(ticket_id)

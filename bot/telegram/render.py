@@ -19,6 +19,36 @@ def escape(text: str) -> str:
     return html.escape(text, quote=False)
 
 
+def escaped_lines(text: str) -> list[str]:
+    """``text`` as escaped HTML lines; an over-long line is cut into pieces
+    that each fit a message even when every character is escaped."""
+    lines = []
+    for line in text.rstrip().splitlines() or [""]:
+        pieces = [line[i : i + _RAW_PIECE] for i in range(0, len(line), _RAW_PIECE)] or [""]
+        lines.extend(escape(piece) for piece in pieces)
+    return lines
+
+
+def _telegram_length(text: str) -> int:
+    """Telegram counts UTF-16 code units: an emoji is two."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def pack(lines: list[str]) -> list[str]:
+    """Complete HTML lines packed into as few messages as Telegram allows,
+    never splitting a line (so never a tag or an entity)."""
+    chunks: list[str] = []
+    current = ""
+    for line in lines:
+        candidate = f"{current}\n{line}" if current else line
+        if _telegram_length(candidate) > MAX_MESSAGE and current:
+            chunks.append(current)
+            candidate = line
+        current = candidate
+    chunks.append(current or "…")
+    return chunks
+
+
 def keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
     """One button per row, except the feedback thumbs, which share a row."""
     if not buttons:
@@ -39,9 +69,7 @@ def html_lines(reply: Reply) -> list[str]:
     lines = []
     if reply.title:
         lines.append(f"<b>{escape(reply.title)}</b>")
-    for line in reply.text.rstrip().splitlines() or [""]:
-        pieces = [line[i : i + _RAW_PIECE] for i in range(0, len(line), _RAW_PIECE)] or [""]
-        lines.extend(escape(piece) for piece in pieces)
+    lines.extend(escaped_lines(reply.text))
     lines.extend(f'🔗 <a href="{html.escape(link.url)}">{escape(link.title)}</a>' for link in reply.links)
     lines.extend(f"<i>{escape(note)}</i>" for note in reply.notes)
     if reply.direction == "rtl":
@@ -53,14 +81,6 @@ def html_lines(reply: Reply) -> list[str]:
 def messages(reply: Reply) -> list[tuple[str, InlineKeyboardMarkup | None]]:
     """The reply as (HTML text, keyboard) messages no longer than Telegram
     allows; the keyboard goes with the last one."""
-    chunks: list[str] = []
-    current = ""
-    for line in html_lines(reply):
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > MAX_MESSAGE and current:
-            chunks.append(current)
-            candidate = line
-        current = candidate
-    chunks.append(current or "…")
+    chunks = pack(html_lines(reply))
     markup = keyboard(reply.buttons)
     return [(chunk, markup if n == len(chunks) - 1 else None) for n, chunk in enumerate(chunks)]

@@ -11,7 +11,7 @@ from telegram.ext import ContextTypes
 from bot.i18n import translator
 from bot.queue import queue_text
 from bot.settings import Settings
-from bot.store import Store, Ticket
+from bot.store import Source, Store, Ticket
 from bot.telegram.relay import Relay
 
 log = logging.getLogger(__name__)
@@ -62,8 +62,11 @@ class VolunteerHandlers:
             await message.reply_text(self.t.gettext("This ticket is closed; the person does not see this."))
             return
         kind = "text" if message.text else "media"
-        self.store.add_ticket_message(ticket.id, "volunteer", message.text or message.caption or "", kind=kind,
-                                      source_chat_id=message.chat_id, source_message_id=message.message_id)
+        text = message.text or message.caption or ""
+        if update.edited_message:
+            text = f"✏️ {text}"
+        self.store.add_ticket_message(ticket.id, "volunteer", text, kind=kind,
+                                      source=Source(message.chat_id, message.message_id, update.update_id))
         await self.relay.deliver_to_person(ticket.id)
 
     # commands and buttons

@@ -1,0 +1,95 @@
+"""Exactly-once handling of what Telegram delivers.
+
+python-telegram-bot confirms a batch of updates to Telegram with its next
+getUpdates call, whether or not their handlers have run; a process killed
+in between would lose them. Here every update is written to the store as
+it arrives (``InboxRequest``), handled at most once (``UpdateOrder`` skips
+an update handled before and marks each one when its handlers are done),
+and replayed after a restart when it was received but never handled
+(``replay``). Handlers that store something key it on the update id, so an
+update redelivered after a crash in the middle of its handler adds nothing
+twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, BaseUpdateProcessor
+
+from bot.store import Store
+from bot.telegram.http import AiohttpRequest
+
+log = logging.getLogger(__name__)
+
+
+class InboxRequest(AiohttpRequest):
+    """The getUpdates connection: the updates of each answer are stored
+    before python-telegram-bot sees them (and before they are confirmed)."""
+
+    def __init__(self, store: Store):
+        super().__init__(1)
+        self.store = store
+
+    async def do_request(self, url: str, method: str, request_data=None, **timeouts: Any) -> tuple[int, bytes]:
+        status, payload = await super().do_request(url, method, request_data, **timeouts)
+        if status == 200 and url.endswith("/getUpdates"):
+            answer = json.loads(payload)
+            if answer.get("ok") and answer.get("result"):
+                self.store.receive_updates([(update["update_id"], json.dumps(update)) for update in answer["result"]])
+        return status, payload
+
+
+class UpdateOrder(BaseUpdateProcessor):
+    """Updates of different chats run concurrently; those of one chat in
+    order, so a person's burst is answered and relayed as it was typed. An
+    update already handled (or being handled) is skipped."""
+
+    def __init__(self, store: Store, max_concurrent_updates: int = 64):
+        super().__init__(max_concurrent_updates)
+        self.store = store
+        self._locks: defaultdict[int | None, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._running: set[int] = set()
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        update_id = update.update_id if isinstance(update, Update) else None
+        if update_id is not None and (update_id in self._running or self.store.update_handled(update_id)):
+            coroutine.close()
+            log.info("update %s was handled before; skipped", update_id)
+            return
+        chat = update.effective_chat.id if isinstance(update, Update) and update.effective_chat else None
+        lock = self._locks[chat]
+        if update_id is not None:
+            self._running.add(update_id)
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            if update_id is not None:
+                self.store.mark_update_handled(update_id)
+                self._running.discard(update_id)
+            if not lock.locked() and self._locks.get(chat) is lock:
+                del self._locks[chat]
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+
+async def replay(application: Application, store: Store) -> int:
+    """Queue the updates that were received but not handled before the last
+    stop (a crash, a SIGKILL); returns how many."""
+    bodies = store.unhandled_updates()
+    for body in bodies:
+        await application.update_queue.put(Update.de_json(json.loads(body), application.bot))
+    if bodies:
+        log.info("replaying %d update(s) received before the restart", len(bodies))
+    return len(bodies)
