@@ -55,3 +55,12 @@ def store(tmp_path) -> Store:
 @pytest.fixture
 def assistant(engine, store) -> Assistant:
     return Assistant(engine, store)
+
+
+@pytest.fixture
+async def bot(engine, tmp_path, request):
+    """The bot running against the fake Bot API server; parametrize indirectly with setting changes."""
+    from tests.telegram_bot import started_bot
+
+    async with started_bot(engine, tmp_path, **(getattr(request, "param", None) or {})) as running:
+        yield running

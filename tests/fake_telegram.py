@@ -14,15 +14,22 @@ tornado in the test's own event loop, on 127.0.0.1 and a free port.
 Messages are kept per chat, so edits, copies, forwards, replies and callback
 queries carry the real content; a message the fake never saw is treated as an
 existing, empty one rather than as an error.
+
+Like Telegram, it refuses HTML it cannot parse, empty texts, texts over 4096
+characters and callback data over 64 bytes, so a broken message fails a test.
+Faults: any status (429 with retry_after, 500…), a request that hangs until
+the client gives up (never applied), or a connection reset.
 """
 
 from __future__ import annotations
 
 import asyncio
 import copy
+import html.parser
 import inspect
 import itertools
 import json
+import re
 import time
 from collections import deque
 from collections.abc import Callable
@@ -62,6 +69,11 @@ _ENVELOPE = frozenset({
     "message_id", "date", "chat", "from", "message_thread_id", "is_topic_message",
     "reply_to_message", "reply_markup", "edit_date", "forward_origin",
 })
+# the tags of Telegram's HTML parse mode
+_HTML_TAGS = frozenset({"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a",
+                        "code", "pre", "blockquote", "tg-emoji"})
+MAX_TEXT = 4096
+HANG, RESET = "hang", "reset"
 _NOT_MODIFIED = ("Bad Request: message is not modified: specified new message content and reply markup "
                  "are exactly the same as a current content and reply markup of the message")
 
@@ -73,6 +85,7 @@ class Call:
     method: str
     params: dict
     at: float = field(default_factory=time.monotonic)
+    answer: int | None = None  # the HTTP status given; None while hanging or after a reset
 
 
 class _ApiError(Exception):
@@ -90,6 +103,75 @@ class _ApiError(Exception):
         if self.retry_after is not None:
             body["parameters"] = {"retry_after": self.retry_after}
         return body
+
+
+class _Fault(Exception):
+    """Not an answer: the request hangs (HANG) or the connection is cut (RESET)."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+class _TelegramHtml(html.parser.HTMLParser):
+    """The visible text of a message in Telegram's HTML parse mode; raises
+    _ApiError where Telegram would refuse to parse it."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text: list[str] = []
+        self.open: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag not in _HTML_TAGS:
+            raise _ApiError(HTTPStatus.BAD_REQUEST, f"Bad Request: can't parse entities: unsupported start tag \"{tag}\"")
+        self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open[-1] != tag:
+            raise _ApiError(HTTPStatus.BAD_REQUEST, f"Bad Request: can't parse entities: unexpected end tag \"{tag}\"")
+        self.open.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+    @classmethod
+    def visible_text(cls, markup: str) -> str:
+        if re.search(r"[<>]", re.sub(r"</?[a-z-]+(?:\s[^<>]*)?>", "", markup)):
+            raise _ApiError(HTTPStatus.BAD_REQUEST, "Bad Request: can't parse entities: unescaped < or >")
+        if re.search(r"&(?!(?:[a-zA-Z]+|#\d+|#x[0-9a-fA-F]+);)", markup):
+            raise _ApiError(HTTPStatus.BAD_REQUEST, "Bad Request: can't parse entities: unescaped &")
+        parser = cls()
+        parser.feed(markup)
+        parser.close()
+        if parser.open:
+            raise _ApiError(HTTPStatus.BAD_REQUEST, f"Bad Request: can't parse entities: unclosed tag \"{parser.open[-1]}\"")
+        return "".join(parser.text)
+
+
+def _check_text(params: dict, name: str, required: bool) -> str | None:
+    """The visible text (or caption); refused as Telegram would: unparsable HTML, empty, too long."""
+    if name not in params:
+        if required:
+            raise _ApiError(HTTPStatus.BAD_REQUEST, "Bad Request: message text is empty")
+        return None
+    text = params[name]
+    if params.get("parse_mode") == "HTML":
+        text = _TelegramHtml.visible_text(text)
+    if required and not text.strip():
+        raise _ApiError(HTTPStatus.BAD_REQUEST, "Bad Request: message text is empty")
+    if _utf16_length(text) > MAX_TEXT:
+        raise _ApiError(HTTPStatus.BAD_REQUEST, "Bad Request: message is too long")
+    return text
+
+
+def _check_markup(params: dict) -> None:
+    for row in (params.get("reply_markup") or {}).get("inline_keyboard", []):
+        for button in row:
+            if not button.get("text"):
+                raise _ApiError(HTTPStatus.BAD_REQUEST, "Bad Request: text buttons are unallowed in the inline keyboard")
+            if len(button.get("callback_data", "").encode()) > 64:
+                raise _ApiError(HTTPStatus.BAD_REQUEST, "Bad Request: BUTTON_DATA_INVALID")
 
 
 def _default_description(status: int, retry_after: int | None) -> str:
@@ -147,7 +229,13 @@ class _BotApiHandler(tornado.web.RequestHandler):
         params = _decode_params(fields)
         for name, files in self.request.files.items():
             params[name] = {"filename": files[-1].filename, "content": files[-1].body}
-        status, body = await self.fake.answer(token, method, params)
+        try:
+            status, body = await self.fake.answer(token, method, params)
+        except _Fault as fault:
+            if fault.kind == HANG:
+                await self.fake.stopped.wait()
+            self.request.connection.stream.close()
+            return
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(body))
@@ -171,7 +259,8 @@ class FakeTelegram:
         self._last_update_id = 0
         self._update_arrived = asyncio.Event()
         self._call_recorded = asyncio.Event()
-        self._failures: dict[str, deque[_ApiError]] = {}
+        self._failures: dict[str, deque[tuple[dict, _ApiError | _Fault]]] = {}
+        self.stopped = asyncio.Event()
         self._messages: dict[tuple[int, int], dict] = {}
         self._message_ids: dict[int, itertools.count] = {}
         self._last_bot_message: dict[int, int] = {}
@@ -217,6 +306,7 @@ class FakeTelegram:
             log_function=lambda handler: None,
         )
         self._stopping = False
+        self.stopped.clear()
         sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
         self._server = tornado.httpserver.HTTPServer(application)
         self._server.add_sockets(sockets)
@@ -228,6 +318,7 @@ class FakeTelegram:
         """Stop serving; pending long polls return at once."""
         self._stopping = True
         self._update_arrived.set()
+        self.stopped.set()
         if self._server is not None:
             self._server.stop()
             await self._server.close_all_connections()
@@ -235,22 +326,27 @@ class FakeTelegram:
 
     async def answer(self, token: str, method: str, params: dict) -> tuple[int, dict]:
         """Record one request and work out the HTTP status and JSON body of the answer."""
-        self.calls.append(Call(method, params))
+        call = Call(method, params)
+        self.calls.append(call)
         self._call_recorded.set()
         try:
             result = self._result(token, method, params)
             if inspect.isawaitable(result):
                 result = await result
         except _ApiError as error:
+            call.answer = error.status
             return error.status, error.body()
+        call.answer = HTTPStatus.OK
         return HTTPStatus.OK, {"ok": True, "result": result}
 
     def _result(self, token: str, method: str, params: dict) -> Any:
         if token != TOKEN:
             raise _ApiError(HTTPStatus.UNAUTHORIZED, "Unauthorized")
-        failures = self._failures.get(method)
-        if failures:
-            raise failures.popleft()
+        failures = self._failures.get(method, ())
+        for where, failure in failures:
+            if all(params.get(key) == value for key, value in where.items()):
+                failures.remove((where, failure))
+                raise failure
         if method not in self._methods:
             raise _ApiError(HTTPStatus.NOT_FOUND, "Not Found: method not found")
         if method in _SEND_METHODS and params.get("chat_id") in self.blocked:
@@ -295,11 +391,19 @@ class FakeTelegram:
 
     # behaviour switches
 
-    def fail_next(self, method: str, status: int, description: str = "", retry_after: int | None = None,
-                  times: int = 1) -> None:
-        """Answer the next `times` calls of `method` with this error."""
+    def fail_next(self, method: str, status: int | str, description: str = "", retry_after: int | None = None,
+                  times: int = 1, **where: Any) -> None:
+        """Answer the next `times` calls of `method` whose params hold `where`
+        with this error status, or HANG (no answer, nothing done) or RESET."""
         queue = self._failures.setdefault(method, deque())
-        queue.extend(_ApiError(status, description, retry_after) for _ in range(times))
+        for _ in range(times):
+            queue.append((where, _Fault(status) if isinstance(status, str) else _ApiError(status, description,
+                                                                                              retry_after)))
+
+    def texts_in(self, chat_id: int) -> list[str]:
+        """The texts (and captions) of the bot's messages that exist in a chat now, oldest first."""
+        return [m.get("text") or m.get("caption") or "" for (chat, _), m in sorted(self._messages.items())
+                if chat == chat_id and m.get("from", {}).get("id") == BOT_ID]
 
     # injecting updates
 
@@ -322,6 +426,22 @@ class FakeTelegram:
         if entities := _command_entities(text):
             message["entities"] = entities
         return self.inject({"message": message})
+
+    def person_sends(self, user_id: int, **content: Any) -> dict:
+        """A person sends any message content: sticker=..., location=..., contact=..., poll=..."""
+        person = self._users.get(user_id) or self._person(user_id, "Amina", "en")
+        return self.inject({"message": self._new_message(user_id, person, **content)})
+
+    def person_edits(self, user_id: int, message_id: int, text: str) -> dict:
+        """A person edits a message they sent."""
+        edited = {**copy.deepcopy(self._message(user_id, message_id)), "text": text, "edit_date": _now()}
+        return self.inject({"edited_message": edited})
+
+    def channel_post(self, chat_id: int, text: str) -> dict:
+        """A post in a channel the bot was added to."""
+        chat = {"id": chat_id, "type": "channel", "title": "Some channel"}
+        ids = self._message_ids.setdefault(chat_id, itertools.count(1))
+        return self.inject({"channel_post": {"message_id": next(ids), "date": _now(), "chat": chat, "text": text}})
 
     def person_sends_photo(self, user_id: int, caption: str | None = None) -> dict:
         """A person sends a photo to the bot, with an optional caption."""
@@ -476,12 +596,14 @@ class FakeTelegram:
         return self._updates[:params.get("limit", 100)]
 
     def _send_message(self, params: dict) -> dict:
-        content = {"text": params["text"]}
+        content = {"text": _check_text(params, "text", required=True)}
+        _check_markup(params)
         if "entities" in params:
             content["entities"] = params["entities"]
         return self._bot_message(params, content)
 
     def _send_media(self, kind: str, params: dict) -> dict:
+        _check_text(params, "caption", required=False)
         content: dict[str, Any] = {kind: self._media(kind, params[kind])}
         for name in ("caption", "caption_entities"):
             if name in params:
@@ -522,6 +644,8 @@ class FakeTelegram:
         return self._store(message)
 
     def _edit_message_text(self, params: dict) -> dict:
+        _check_text(params, "text", required=True)
+        _check_markup(params)
         return self._edit(params, {"text": params["text"], "entities": params.get("entities")})
 
     def _edit_message_reply_markup(self, params: dict) -> dict:

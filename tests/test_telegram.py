@@ -7,76 +7,9 @@ import asyncio
 import datetime as dt
 
 import pytest
-from telegram.ext import AIORateLimiter
 
-from bot.assistant import Assistant
-from bot.settings import OfficeHours, Settings, VolunteerGroup
-from bot.store import Store
-from bot.telegram.app import build_application
-from tests.fake_telegram import TOKEN, FakeTelegram
-
-PERSON, VOLUNTEER, STRANGER = 4242, 777, 555
-
-
-class RunningBot:
-    """The Application started against the fake server; restartable on the same store."""
-
-    def __init__(self, fake: FakeTelegram, engine, store: Store, settings: Settings):
-        self.fake, self.engine, self.store, self.settings = fake, engine, store, settings
-        self.application = None
-
-    async def start(self) -> None:
-        assistant = Assistant(self.engine, self.store, office_hours=self.settings.office_hours)
-        # No throttling in tests, but Telegram's RetryAfter is still obeyed.
-        limiter = AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=2)
-        self.application = build_application(self.settings, assistant, self.store, rate_limiter=limiter)
-        await self.application.initialize()
-        await self.application.start()
-        await self.application.updater.start_polling(poll_interval=0.0, timeout=1)
-
-    async def stop(self) -> None:
-        await self.application.updater.stop()
-        await self.application.stop()
-        await self.application.shutdown()
-
-
-ALWAYS_OPEN = OfficeHours(days=frozenset(range(7)), opens=dt.time(0), closes=dt.time(23, 59, 59))
-
-
-@pytest.fixture
-async def bot(engine, tmp_path, request):
-    fake = FakeTelegram()
-    await fake.start()
-    fake.members[VOLUNTEER] = "member"
-    store = Store(tmp_path / "bot.sqlite3")
-    changes = getattr(request, "param", None) or {}
-    settings = Settings(**{
-        "token": TOKEN, "groups": (VolunteerGroup(fake.group_id),), "admins": frozenset(), "data_dir": tmp_path,
-        "office_hours": ALWAYS_OPEN, "coalesce_seconds": 0, "api_base_url": fake.base_url,
-        "api_file_url": fake.base_file_url, **changes})
-    running = RunningBot(fake, engine, store, settings)
-    await running.start()
-    yield running
-    await running.stop()
-    await fake.stop()
-    store.close()
-
-
-async def until(condition, timeout: float = 5.0) -> None:
-    """Wait for the bot's own bookkeeping (the store is written after Telegram answers)."""
-    for _ in range(int(timeout / 0.02)):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not met in time")
-
-
-async def open_ticket(bot: RunningBot) -> int:
-    """The person asks for a volunteer; returns the forum topic's thread id."""
-    bot.fake.person_says(PERSON, "/human")
-    [topic] = await bot.fake.wait_for("createForumTopic")
-    await bot.fake.wait_for("sendMessage", chat_id=bot.fake.group_id)
-    return (await bot.fake.wait_for("sendMessage", chat_id=bot.fake.group_id))[0].params["message_thread_id"]
+from bot.settings import OfficeHours
+from tests.telegram_bot import PERSON, STRANGER, VOLUNTEER, open_ticket, started_bot, until
 
 
 async def test_a_question_in_arabic_is_answered_in_arabic(bot):
@@ -254,11 +187,10 @@ async def test_a_deleted_topic_is_made_again(bot):
 async def test_an_unclaimed_ticket_is_recalled_to_the_group(bot):
     fake = bot.fake
     thread = await open_ticket(bot)
-    [reminder_job] = bot.application.job_queue.get_jobs_by_name("remind_waiting")
-    await reminder_job.run(bot.application)
+    await bot.run_job("remind_waiting")
     reminders = await fake.wait_for("sendMessage", count=2, chat_id=fake.group_id, message_thread_id=thread)
     assert "has waited more than 0 minutes" in reminders[-1].params["text"]
-    await reminder_job.run(bot.application)
+    await bot.run_job("remind_waiting")
     await asyncio.sleep(0.2)
     assert len(fake.calls_to("sendMessage", chat_id=fake.group_id, message_thread_id=thread)) == 2
 
@@ -271,16 +203,8 @@ async def test_outside_office_hours_the_person_knows_when_to_expect_an_answer(bo
 
 
 async def test_group_tickets_without_topics_are_replies(engine, tmp_path):
-    fake = FakeTelegram(forum=False)
-    await fake.start()
-    fake.members[VOLUNTEER] = "member"
-    store = Store(tmp_path / "plain.sqlite3")
-    settings = Settings(token=TOKEN, groups=(VolunteerGroup(fake.group_id),), admins=frozenset(), data_dir=tmp_path,
-                        office_hours=ALWAYS_OPEN, coalesce_seconds=0, api_base_url=fake.base_url,
-                        api_file_url=fake.base_file_url)
-    bot = RunningBot(fake, engine, store, settings)
-    await bot.start()
-    try:
+    async with started_bot(engine, tmp_path, forum=False) as bot:
+        fake, store = bot.fake, bot.store
         fake.person_says(PERSON, "/human")
         [summary] = await fake.wait_for("sendMessage", chat_id=fake.group_id)
         assert summary.params.get("message_thread_id") is None
@@ -288,10 +212,6 @@ async def test_group_tickets_without_topics_are_replies(engine, tmp_path):
         fake.volunteer_says(VOLUNTEER, "Hello from a plain group", reply_to_message_id=store.ticket(1).summary_message_id)
         relayed = (await fake.wait_for("sendMessage", count=2, chat_id=PERSON))[-1]
         assert "Hello from a plain group" in relayed.params["text"]
-    finally:
-        await bot.stop()
-        await fake.stop()
-        store.close()
 
 
 def _actions(call) -> dict[str, str]:

@@ -31,7 +31,12 @@ log = logging.getLogger(__name__)
 
 class InboxRequest(AiohttpRequest):
     """The getUpdates connection: the updates of each answer are stored
-    before python-telegram-bot sees them (and before they are confirmed)."""
+    before python-telegram-bot sees them (and before they are confirmed).
+
+    An update the library cannot read (a Bot API newer than it, say) would
+    make every getUpdates fail again with the same offset, and the bot would
+    stop hearing anyone. Such an update is passed on as an empty one, so the
+    offset moves on; it stays in the store, and the log says so."""
 
     def __init__(self, store: Store):
         super().__init__(1)
@@ -42,8 +47,26 @@ class InboxRequest(AiohttpRequest):
         if status == 200 and url.endswith("/getUpdates"):
             answer = json.loads(payload)
             if answer.get("ok") and answer.get("result"):
-                self.store.receive_updates([(update["update_id"], json.dumps(update)) for update in answer["result"]])
+                updates = answer["result"]
+                self.store.receive_updates([(update["update_id"], json.dumps(update)) for update in updates])
+                if not _readable(updates):
+                    answer["result"] = [update if _readable([update]) else _unreadable(update) for update in updates]
+                    payload = json.dumps(answer).encode()
         return status, payload
+
+
+def _readable(updates: list[dict]) -> bool:
+    try:
+        Update.de_list(updates, None)
+    except Exception:  # noqa: BLE001 - whatever the library raises, the update must not block the others
+        return False
+    return True
+
+
+def _unreadable(update: dict) -> dict:
+    log.warning("update %s cannot be read by python-telegram-bot (fields: %s); skipped, kept in the store",
+                update.get("update_id"), ", ".join(sorted(update)))
+    return {"update_id": update["update_id"]}
 
 
 class UpdateOrder(BaseUpdateProcessor):

@@ -278,12 +278,12 @@ class Relay:
                 else:
                     for message_id in filter(None, [ticket.summary_message_id, *posted]):
                         await self._quietly(self.bot.delete_message(ticket.group_id, message_id))
-                text = ("The person asked us to delete their data and left. The topic of ticket #{number} "
-                        "and its messages are deleted." if ticket.status == "open" else
-                        "The person of closed ticket #{number} asked us to delete their data. Its topic and "
-                        "messages are deleted.")
-                await self.bot.send_message(ticket.group_id, "👋 " + escape(self.t.gettext(text, number=ticket.id)),
-                                            parse_mode=ParseMode.HTML)
+                text = (self.t.gettext("The person asked us to delete their data and left. The topic of ticket "
+                                       "#{number} and its messages are deleted.", number=ticket.id)
+                        if ticket.status == "open" else
+                        self.t.gettext("The person of closed ticket #{number} asked us to delete their data. Its "
+                                       "topic and messages are deleted.", number=ticket.id))
+                await self.bot.send_message(ticket.group_id, "👋 " + escape(text), parse_mode=ParseMode.HTML)
             except TelegramError as error:
                 log.warning("could not erase ticket %s from the group: %s", ticket.id, error)
 
