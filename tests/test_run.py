@@ -14,7 +14,9 @@ import httpx
 import pytest
 
 from tests.conftest import PROJECT
-from tests.fake_telegram import TOKEN, FakeTelegram
+from tests.fake_telegram import HANG, TOKEN, FakeTelegram
+from tests.test_faults import lines_in
+from tests.telegram_bot import PERSON, VOLUNTEER, until
 
 
 def free_port() -> int:
@@ -79,3 +81,47 @@ async def test_a_failing_start_is_retried(fake, tmp_path):
     finally:
         output = await stop_bot(process)
     assert b"trying again" in output
+
+
+async def test_killed_in_the_middle_of_relaying_every_message_arrives_exactly_once(fake, tmp_path):
+    fake.members[VOLUNTEER] = "member"
+    process = await start_bot(fake, tmp_path, WEGWIJS_COALESCE_SECONDS="0")
+    try:
+        fake.person_says(PERSON, "/human")
+        [summary] = await fake.wait_for("sendMessage", chat_id=fake.group_id, timeout=60)
+        thread = summary.params["message_thread_id"]
+        # Telegram stops answering: the next message to each side hangs while the bot relays it.
+        fake.fail_next("sendMessage", HANG, chat_id=fake.group_id)
+        fake.fail_next("sendMessage", HANG, chat_id=PERSON)
+        person_texts = [f"from the person {n}" for n in range(15)]
+        volunteer_texts = [f"from the volunteer {n}" for n in range(10)]
+        for person_text, volunteer_text in zip(person_texts, volunteer_texts + [None] * 5):
+            fake.person_says(PERSON, person_text)
+            if volunteer_text:
+                fake.volunteer_says(VOLUNTEER, volunteer_text, thread_id=thread)
+        await until(lambda: sum(c.method == "sendMessage" and c.answer is None for c in fake.calls) >= 2, 20)
+    finally:
+        process.kill()  # SIGKILL: no clean-up of any kind
+        await process.wait()
+    process = await start_bot(fake, tmp_path, WEGWIJS_COALESCE_SECONDS="0")
+    try:
+        def arrived(chat_id: int, texts: list[str]) -> bool:
+            return all(lines_in(fake, chat_id)[text] >= 1 for text in texts)
+
+        await until(lambda: arrived(fake.group_id, person_texts) and arrived(PERSON, volunteer_texts), 60)
+        await asyncio.sleep(1.0)  # time for any double to show
+    finally:
+        output = await stop_bot(process)
+    assert all(lines_in(fake, fake.group_id)[text] == 1 for text in person_texts), lines_in(fake, fake.group_id)
+    assert all(lines_in(fake, PERSON)[text] == 1 for text in volunteer_texts), lines_in(fake, PERSON)
+    assert b"Traceback" not in output, output.decode()
+    assert b"replaying" in output  # updates fetched before the kill were handled from the store
+
+
+async def test_a_damaged_database_stops_the_start_with_a_clear_message(fake, tmp_path):
+    (tmp_path / "wegwijs.sqlite3").write_bytes(b"SQLite format 3\x00" + b"\x07" * 4000)
+    process = await start_bot(fake, tmp_path)
+    output, _ = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 2
+    assert b"is damaged or not a Wegwijs database" in output and b"Traceback" not in output
+    assert (tmp_path / "wegwijs.sqlite3").read_bytes()[16:20] == b"\x07" * 4  # left as it was
