@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.ready-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: chat test check eval bench catalogs clean
+.PHONY: chat test browser check eval bench report catalogs clean
 
 $(READY): pyproject.toml
 	rm -f $(VENV)/.ready-*
@@ -18,15 +18,29 @@ chat: $(READY)
 	$(BIN)/python -m bot chat
 
 # pytest exits 5 when it collects no test: that is not a failure of the suite.
-test: $(READY)
+# The quality bars (eval on ../shared/eval/dev.jsonl) are tests too: tests/test_quality.py.
+test: $(READY) browser
 	$(BIN)/python -m bot check
 	$(BIN)/python -m pytest -q; status=$$?; if [ $$status -eq 5 ]; then exit 0; else exit $$status; fi
+
+# The HTML report is tested in headless Chromium: installed from Debian where we may (root, apt-get);
+# elsewhere that one test is skipped and says why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
+	  || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	       && { apt-get install -y -qq chromium >/dev/null 2>&1 \
+	            || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; }; }; } \
+	  || echo "Chromium is not installed: the HTML report's browser test will be skipped."
 
 check: $(READY)
 	$(BIN)/python -m bot check
 
 eval: $(READY)
 	$(BIN)/python -m bot eval
+
+# The maintainers' report of the last 30 days, as a page: data/report.html
+report: $(READY)
+	$(BIN)/python -m bot report --html data/report.html
 
 bench: $(READY)
 	$(BIN)/python benchmarks/match_speed.py

@@ -78,6 +78,29 @@ def command_coverage(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_report(args: argparse.Namespace) -> int:
+    """What to improve: coverage, unanswered and 👎 questions, tickets (text, or --html FILE)."""
+    from bot.report import as_html, as_text, build_report
+    from bot.store import Store, StoreError
+
+    engine = _load_engine(args)
+    try:
+        store = Store(args.data_dir / "wegwijs.sqlite3")
+    except StoreError as error:
+        print(f"Cannot read the data: {error}", file=sys.stderr)
+        return 2
+    try:
+        report = build_report(store, engine, args.days)
+    finally:
+        store.close()
+    if args.html:
+        args.html.write_text(as_html(report, engine), encoding="utf-8")
+        print(f"Report written to {args.html}")
+    else:
+        print(as_text(report, engine))
+    return 0
+
+
 def command_chat(args: argparse.Namespace) -> int:
     from bot.assistant import Assistant
     from bot.chat import TerminalChat
@@ -153,6 +176,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     coverage = commands.add_parser("coverage", help="translations: entries and conversations × languages")
     coverage.set_defaults(run=command_coverage)
+
+    report = commands.add_parser("report", help="what to improve: coverage, unanswered and 👎 questions, tickets")
+    report.add_argument("--data-dir", type=Path, default=data_dir)
+    report.add_argument("--days", type=int, default=30, help="the period to report on (default 30 days)")
+    report.add_argument("--html", type=Path, metavar="FILE", help="write a self-contained HTML page with charts")
+    report.set_defaults(run=command_report)
 
     chat = commands.add_parser("chat", help="talk to the assistant in this terminal")
     chat.add_argument("--data-dir", type=Path, default=data_dir)

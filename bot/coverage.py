@@ -22,17 +22,22 @@ def translation_rows(knowledge: KnowledgeBase,
     return rows
 
 
+def coverage_totals(rows: list[tuple[str, dict[str, str | None]]]) -> dict[str, dict[str, int]]:
+    """{"original or reviewed" | "machine" | "missing": {language: count}} over ``rows``."""
+    counts = {lang: Counter(statuses[lang] for _, statuses in rows) for lang in LANGUAGES}
+    kinds = {"original or reviewed": ("original", "reviewed"), "machine": ("machine",), "missing": (None,)}
+    return {label: {lang: sum(counts[lang][s] for s in statuses) for lang in LANGUAGES}
+            for label, statuses in kinds.items()}
+
+
 def coverage_table(knowledge: KnowledgeBase, conversations: dict[str, Conversation]) -> str:
     rows = translation_rows(knowledge, conversations)
     width = max(len(name) for name, _ in rows)
     lines = [f"{'':{width}}  " + " ".join(f"{lang:>2}" for lang in LANGUAGES)]
     lines += [f"{name:{width}}  " + " ".join(f"{MARKS[statuses[lang]]:>2}" for lang in LANGUAGES)
               for name, statuses in rows]
-    totals = {lang: Counter(statuses[lang] for _, statuses in rows) for lang in LANGUAGES}
     lines.append("")
-    for label, statuses in (("original or reviewed", ("original", "reviewed")), ("machine", ("machine",)),
-                            ("missing", (None,))):
-        lines.append(f"{label:{width}}  " + " ".join(f"{sum(totals[lang][s] for s in statuses):>2}"
-                                                      for lang in LANGUAGES))
+    for label, per_language in coverage_totals(rows).items():
+        lines.append(f"{label:{width}}  " + " ".join(f"{per_language[lang]:>2}" for lang in LANGUAGES))
     lines += ["", f"{len(rows)} rows. {LEGEND}"]
     return "\n".join(lines)

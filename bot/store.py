@@ -395,6 +395,25 @@ class Store:
                 " (select ticket_id from ticket_messages where delivered = 0 and sender in ('person', 'volunteer')))"
                 " order by id", [])]
 
+    # for the maintainers' report (no person ids leave these)
+
+    def unanswered_since(self, since: dt.datetime) -> list[dict]:
+        """Questions the bot found no answer for: text (scrubbed) and language."""
+        with self._lock:
+            return self._rows("select text, language from exchanges where action = 'escalate' and entry_id is null"
+                              " and created >= ? order by id", [since.isoformat(timespec="seconds")])
+
+    def unhelpful_since(self, since: dt.datetime) -> list[dict]:
+        """👎 on answers: the entry and the question (scrubbed) that led to it."""
+        with self._lock:
+            return self._rows("select entry_id, question from feedback where helpful = 0 and created >= ? order by id",
+                              [since.isoformat(timespec="seconds")])
+
+    def tickets_since(self, since: dt.datetime) -> list[dict]:
+        with self._lock:
+            return self._rows("select topic, language, emergency, created, first_answer from tickets"
+                              " where created >= ? order by id", [since.isoformat(timespec="seconds")])
+
     # updates received (exactly-once handling)
 
     def receive_updates(self, updates: list[tuple[int, str]]) -> None:

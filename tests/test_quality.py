@@ -1,0 +1,39 @@
+"""The quality bars of the knowledge base, measured on the shared evaluation
+set (../shared/eval/dev.jsonl, as ``python -m bot eval`` prints them): the
+suite fails when an edit of the knowledge makes answers worse."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.cli import SHARED
+from bot.evaluation import evaluate
+
+DEV_SET = SHARED / "eval" / "dev.jsonl"
+
+pytestmark = pytest.mark.skipif(not DEV_SET.exists(), reason=f"{DEV_SET} is not beside the project")
+
+
+@pytest.fixture(scope="module")
+def report(engine):
+    return evaluate(engine, DEV_SET)
+
+
+def share(part: int, whole: int) -> float:
+    return 100 * part / whole
+
+
+def test_overall_bars(report):
+    tally = report.overall
+    assert share(tally.top1, tally.total) >= 90, "top-1 correct below 90%"
+    assert share(tally.reached, tally.total) >= 97, "right entry answered or offered below 97%"
+    assert share(tally.wrong, tally.total) <= 3, "wrong answers above 3%"
+    assert tally.emergencies_found == tally.expected_emergencies, "an emergency was not recognised"
+    assert tally.false_emergencies == 0
+    assert share(tally.lang_right, tally.total) >= 95, "language identification below 95%"
+
+
+def test_every_language_is_served(report):
+    low = {lang: round(share(t.top1, t.total), 1) for lang, t in report.per_language.items()
+           if share(t.top1, t.total) < 85}
+    assert low == {}, f"top-1 below 85% in {low}"
