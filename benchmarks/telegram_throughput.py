@@ -51,7 +51,7 @@ def telegram_side(texts: list[str], chats: int, rate: float | None, to_bot: Queu
     sending the questions, and the clock that times the answers."""
 
     async def serve() -> None:
-        fake = FakeTelegram()
+        fake = FakeTelegram(strict=False)  # Telegram checks texts on its own servers
         await fake.start()
         to_bot.put((fake.base_url, fake.base_file_url))
         sent_at: dict[int, list[float]] = {}

@@ -2,6 +2,9 @@
 
 import pytest
 
+from bot.assistant import Assistant
+from bot.languages import LANGUAGES
+
 
 def test_start_greets_in_the_phone_language_and_offers_every_language(assistant, store):
     person = store.person("test", "s")
@@ -155,3 +158,23 @@ def test_a_guided_conversation_in_another_language_is_marked_as_machine_made(ass
 def test_a_stale_step_of_a_guided_conversation_is_explained(assistant, store, action):
     [reply] = assistant.on_button(store.person("test", "guide-stale"), action)
     assert reply.kind == "info" and "no longer valid" in reply.text
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_privacy_says_what_is_kept_and_for_how_long_in_every_language(engine, store, lang):
+    reply = Assistant(engine, store, retention_days=90).privacy(lang)
+    assert reply.lang == lang and reply.text.count("90") == 3 and "/forget" in reply.text
+    assert len(reply.text.splitlines()) == 7
+    if lang != "en":
+        assert reply.text != Assistant(engine, store, retention_days=90).privacy("en").text
+
+
+def test_ticket_creation_is_limited_but_an_emergency_always_gets_through(assistant, store):
+    person = store.person("t", "busy")
+    for _ in range(5):
+        assert assistant.human(person, "en").kind == "ticket"
+        assistant.cancel(person, "en")
+    assert "many times today" in assistant.human(person, "en").text
+    assert store.open_ticket_of(person.id) is None
+    [reply] = assistant.on_text(person, "I want to kill myself")
+    assert reply.kind == "emergency" and store.open_ticket_of(person.id).emergency

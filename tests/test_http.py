@@ -25,7 +25,8 @@ async def test_fields_and_uploads_arrive_as_the_bot_api_takes_them(fake: FakeTel
     async with Bot(TOKEN, base_url=fake.base_url, request=AiohttpRequest()) as bot:
         sent = await bot.send_message(42, "héllo <b>wörld</b>", parse_mode="HTML")
         await bot.send_document(42, b"%PDF-1.4 ...", filename="letter.pdf", caption="my letter")
-    assert sent.text == "héllo <b>wörld</b>"
+    assert sent.text == "héllo wörld"
+    assert fake.calls_to("sendMessage")[0].params["text"] == "héllo <b>wörld</b>"
     upload = fake.calls_to("sendDocument")[0].params
     assert upload["document"] == {"filename": "letter.pdf", "content": b"%PDF-1.4 ..."}
     assert upload["caption"] == "my letter"

@@ -242,3 +242,22 @@ async def test_a_guided_conversation_with_buttons_ends_with_a_volunteer(bot):
     [summary] = await fake.wait_for("sendMessage", chat_id=fake.group_id)
     assert "[leave-centre: A negative decision]" in summary.params["text"]
     assert bot.store.open_ticket_of(bot.store.person("telegram", str(PERSON)).id).topic == "housing"
+
+
+async def test_forget_without_topics_deletes_the_summary_and_the_relayed_messages(engine, tmp_path):
+    async with started_bot(engine, tmp_path, forum=False) as bot:
+        fake = bot.fake
+        fake.person_says(PERSON, "/human")
+        await until(lambda: bot.store.ticket(1) and bot.store.ticket(1).summary_message_id is not None)
+        fake.person_says(PERSON, "my address is Veldstraat 1")
+        await until(lambda: "my address is Veldstraat 1" in "\n".join(fake.texts_in(fake.group_id)))
+        fake.person_says(PERSON, "/forget")
+        await fake.wait_for("deleteMessage", count=2)
+        await until(lambda: "asked us to delete their data" in "\n".join(fake.texts_in(fake.group_id)))
+        assert not any("Veldstraat" in text or "#1 ·" in text for text in fake.texts_in(fake.group_id))
+
+
+async def test_the_retention_job_runs_in_the_bot(bot, caplog):
+    caplog.set_level("INFO")
+    await bot.run_job("retention")
+    assert "retention (180 days): deleted" in caplog.text

@@ -35,21 +35,27 @@ class InboxRequest(AiohttpRequest):
 
     An update the library cannot read (a Bot API newer than it, say) would
     make every getUpdates fail again with the same offset, and the bot would
-    stop hearing anyone. Such an update is passed on as an empty one, so the
-    offset moves on; it stays in the store, and the log says so."""
+    stop hearing anyone. When an offset is asked for again, the answer's
+    updates are tried one by one and an unreadable one is passed on as an
+    empty update, so the offset moves on; it stays in the store, and the log
+    says so. (Trying every answer would parse each update twice: a sixth of
+    the CPU an update costs.)"""
 
     def __init__(self, store: Store):
         super().__init__(1)
         self.store = store
+        self._last_offset: object = None
 
     async def do_request(self, url: str, method: str, request_data=None, **timeouts: Any) -> tuple[int, bytes]:
         status, payload = await super().do_request(url, method, request_data, **timeouts)
         if status == 200 and url.endswith("/getUpdates"):
+            offset = request_data.parameters.get("offset") if request_data else None
+            asked_again, self._last_offset = offset == self._last_offset, offset
             answer = json.loads(payload)
             if answer.get("ok") and answer.get("result"):
                 updates = answer["result"]
                 self.store.receive_updates([(update["update_id"], json.dumps(update)) for update in updates])
-                if not _readable(updates):
+                if asked_again and not _readable(updates):
                     answer["result"] = [update if _readable([update]) else _unreadable(update) for update in updates]
                     payload = json.dumps(answer).encode()
         return status, payload
