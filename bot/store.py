@@ -428,6 +428,11 @@ class Store:
             return [r["body"] for r in self._rows(
                 "select body from updates where handled = 0 and body is not null order by update_id", [])]
 
+    def last_update_id(self) -> int:
+        """The highest update id received so far (0 when none)."""
+        with self._lock:
+            return self._rows("select coalesce(max(update_id), 0) as n from updates", [])[0]["n"]
+
     def update_handled(self, update_id: int) -> bool:
         with self._lock:
             return bool(self._rows("select 1 from updates where update_id = ? and handled = 1", [update_id]))

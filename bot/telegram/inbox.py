@@ -85,10 +85,18 @@ class UpdateOrder(BaseUpdateProcessor):
         self.store = store
         self._locks: defaultdict[int | None, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._running: set[int] = set()
+        # Ids above every id stored at start are new, unless this process handled them: no query needed.
+        self._new_above = store.last_update_id()
+        self._handled_here: set[int] = set()
+
+    def _seen(self, update_id: int) -> bool:
+        if update_id in self._running or update_id in self._handled_here:
+            return True
+        return update_id <= self._new_above and self.store.update_handled(update_id)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         update_id = update.update_id if isinstance(update, Update) else None
-        if update_id is not None and (update_id in self._running or self.store.update_handled(update_id)):
+        if update_id is not None and self._seen(update_id):
             coroutine.close()
             log.info("update %s was handled before; skipped", update_id)
             return
@@ -103,6 +111,9 @@ class UpdateOrder(BaseUpdateProcessor):
             if update_id is not None:
                 self.store.mark_update_handled(update_id)
                 self._running.discard(update_id)
+                self._handled_here.add(update_id)
+                if len(self._handled_here) > 100_000:  # Telegram redelivers only recent ones
+                    self._handled_here = set(sorted(self._handled_here)[-50_000:])
             if not lock.locked() and self._locks.get(chat) is lock:
                 del self._locks[chat]
 

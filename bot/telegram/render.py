@@ -37,16 +37,16 @@ def _telegram_length(text: str) -> int:
 def pack(lines: list[str]) -> list[str]:
     """Complete HTML lines packed into as few messages as Telegram allows,
     never splitting a line (so never a tag or an entity)."""
-    chunks: list[str] = []
-    current = ""
+    chunks: list[list[str]] = [[]]
+    length = 0
     for line in lines:
-        candidate = f"{current}\n{line}" if current else line
-        if _telegram_length(candidate) > MAX_MESSAGE and current:
-            chunks.append(current)
-            candidate = line
-        current = candidate
-    chunks.append(current or "…")
-    return chunks
+        size = _telegram_length(line)
+        if chunks[-1] and length + 1 + size > MAX_MESSAGE:
+            chunks.append([])
+            length = -1
+        chunks[-1].append(line)
+        length += 1 + size
+    return ["\n".join(chunk) or "…" for chunk in chunks]
 
 
 def keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
