@@ -29,6 +29,17 @@ def _load_engine(args: argparse.Namespace) -> Engine:
         raise SystemExit(1) from None
 
 
+def _open_store(data_dir: Path):
+    """The store in ``data_dir``; a damaged or locked database ends the command with one clear line."""
+    from bot.store import Store, StoreError
+
+    try:
+        return Store(data_dir / "wegwijs.sqlite3")
+    except StoreError as error:
+        print(f"Cannot start: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 def command_match(args: argparse.Namespace) -> int:
     """JSON lines in, one JSON line out per input line; bad lines get an error line."""
     engine = _load_engine(args)
@@ -81,14 +92,9 @@ def command_coverage(args: argparse.Namespace) -> int:
 def command_report(args: argparse.Namespace) -> int:
     """What to improve: coverage, unanswered and 👎 questions, tickets (text, or --html FILE)."""
     from bot.report import as_html, as_text, build_report
-    from bot.store import Store, StoreError
 
     engine = _load_engine(args)
-    try:
-        store = Store(args.data_dir / "wegwijs.sqlite3")
-    except StoreError as error:
-        print(f"Cannot read the data: {error}", file=sys.stderr)
-        return 2
+    store = _open_store(args.data_dir)
     try:
         report = build_report(store, engine, args.days)
     finally:
@@ -104,14 +110,9 @@ def command_report(args: argparse.Namespace) -> int:
 def command_chat(args: argparse.Namespace) -> int:
     from bot.assistant import Assistant
     from bot.chat import TerminalChat
-    from bot.store import Store, StoreError
 
     engine = _load_engine(args)
-    try:
-        store = Store(args.data_dir / "wegwijs.sqlite3")
-    except StoreError as error:
-        print(f"Cannot start: {error}", file=sys.stderr)
-        return 2
+    store = _open_store(args.data_dir)
     try:
         TerminalChat(Assistant(engine, store), sys.stdin, sys.stdout).run(args.lang)
     finally:
@@ -126,7 +127,6 @@ def command_run(args: argparse.Namespace) -> int:
     from bot.assistant import Assistant
     from bot.publishing import Publisher
     from bot.settings import SettingsError, settings_from
-    from bot.store import Store, StoreError
     from bot.telegram.app import run
 
     try:
@@ -137,11 +137,7 @@ def command_run(args: argparse.Namespace) -> int:
     os.environ.setdefault("PTB_TIMEDELTA", "true")  # RetryAfter as a timedelta, as in the next major version
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     engine = _load_engine(args)
-    try:
-        store = Store(settings.data_dir / "wegwijs.sqlite3")
-    except StoreError as error:
-        print(f"Cannot start: {error}", file=sys.stderr)
-        return 2
+    store = _open_store(settings.data_dir)
     assistant = Assistant(engine, store, office_hours=settings.office_hours, retention_days=settings.retention_days)
     try:
         return run(settings, assistant, store, Publisher(assistant, args.knowledge, args.conversations))
