@@ -8,8 +8,12 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.engine import Engine, KnowledgeError
+
+if TYPE_CHECKING:
+    from bot.store import Store
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT_ROOT.parent / "shared"
@@ -29,7 +33,7 @@ def _load_engine(args: argparse.Namespace) -> Engine:
         raise SystemExit(1) from None
 
 
-def _open_store(data_dir: Path):
+def _open_store(data_dir: Path) -> "Store":
     """The store in ``data_dir``; a damaged or locked database ends the command with one clear line."""
     from bot.store import Store, StoreError
 
