@@ -10,7 +10,7 @@ from pathlib import Path
 from bot.conversations import load_conversations
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.languages import LANGUAGES
-from bot.yamlfile import Problem, YamlError, load_yaml
+from bot.yamlfile import LineList, Problem, YamlError, line_of, load_yaml
 
 STALE_AFTER = dt.timedelta(days=365)
 # Phrasings per language an entry should have for matching to work in that language.
@@ -38,7 +38,10 @@ def _missing_intents(knowledge: KnowledgeBase, intents_file: Path | None, knowle
         document = load_yaml(intents_file)
     except YamlError as error:
         return [error.problem]
-    intents = document.get("intents", []) if isinstance(document, dict) else []
+    intents = document.get("intents") if isinstance(document, dict) else None
+    if not isinstance(intents, LineList):
+        return [Problem(intents_file, line_of(document, "intents") if isinstance(document, dict) else 1,
+                        "'intents' must be a list of {id: <entry id>}")]
     return [
         Problem(intents_file, intents.item_lines[i], f"intent '{intent['id']}' has no knowledge entry")
         for i, intent in enumerate(intents)

@@ -17,9 +17,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.knowledge import TRANSLATION_STATUSES, KnowledgeBase
+from bot.knowledge import TRANSLATION_STATUSES, KnowledgeBase, is_date
 from bot.languages import LANGUAGES
-from bot.yamlfile import SLUG, FileReader, Problem, documents, line_of
+from bot.yamlfile import SLUG, MAX_TOTAL_BYTES, FileReader, Problem, documents, line_of, total_size, total_size_problem
 
 # Button data is "guide:<id>:<path>", one digit per choice, and Telegram
 # allows 64 bytes of it.
@@ -123,7 +123,7 @@ class _ConversationReader(FileReader):
         if "translation" in document and ORIGINAL_LANGUAGE not in translation:
             self.problem(document, "translation", f"'{ORIGINAL_LANGUAGE}' (the original) is missing in 'translation'")
         reviewed = document.get("reviewed")
-        if not isinstance(reviewed, dt.date):
+        if not is_date(reviewed):
             self.problem(document, "reviewed" if "reviewed" in document else None,
                          "'reviewed' must be a date, YYYY-MM-DD (every conversation is dated)")
             reviewed = None
@@ -185,10 +185,15 @@ class _ConversationReader(FileReader):
 def load_conversations(directory: Path | None,
                        knowledge: KnowledgeBase) -> tuple[dict[str, Conversation], list[Problem]]:
     """Load and check every ``*.yaml`` of ``directory`` against ``knowledge``:
-    the conversations without errors, and every problem found."""
+    the conversations without errors, and every problem found. Files over the
+    size limits (with the knowledge files) are refused before they are parsed."""
     problems: list[Problem] = []
     conversations: dict[str, Conversation] = {}
     paths = sorted(directory.glob("*.yaml")) if directory and directory.is_dir() else []
+    if knowledge.source_bytes > MAX_TOTAL_BYTES:
+        return conversations, problems  # the knowledge files were refused for it already
+    if too_big := total_size_problem(directory, knowledge.source_bytes + total_size(paths), "knowledge and conversation"):
+        return conversations, [too_big]
     for path, document in documents(paths, problems):
         reader = _ConversationReader(path)
         conversation = reader.conversation(document)

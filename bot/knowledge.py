@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.normalize import fold
-from bot.yamlfile import SLUG, FileReader, LineList, Problem, documents, errors_in, line_of
+from bot.yamlfile import (SLUG, FileReader, LineList, Problem, documents, errors_in, line_of, total_size,
+                          total_size_problem)
 
 KINDS = ("answer", "human", "emergency", "smalltalk", "decline")
 TRANSLATION_STATUSES = ("original", "machine", "reviewed")
@@ -60,6 +61,8 @@ class Topic:
 class KnowledgeBase:
     topics: dict[str, Topic]
     entries: dict[str, Entry]
+    # Bytes of the files it was read from: the conversations count against the same total limit.
+    source_bytes: int = 0
 
     def entries_of(self, kind: str) -> Iterator[Entry]:
         return (entry for entry in self.entries.values() if entry.kind == kind)
@@ -134,7 +137,7 @@ class _TopicReader(FileReader):
         links = self.links(raw)
         sources = self.text_list(raw, "sources")
         reviewed = raw.get("reviewed")
-        if reviewed is not None and not isinstance(reviewed, dt.date):
+        if reviewed is not None and not is_date(reviewed):
             self.problem(raw, "reviewed", "'reviewed' must be a date, YYYY-MM-DD")
             reviewed = None
         if kind == "answer":
@@ -177,6 +180,7 @@ def load_knowledge(directory: Path) -> LoadResult:
     """Load every ``*.yaml`` topic file of ``directory``.
 
     Problems are returned, never raised: a broken file gives file and line.
+    Files over the size limits are refused before they are parsed.
     """
     problems: list[Problem] = []
     topics: dict[str, Topic] = {}
@@ -185,6 +189,9 @@ def load_knowledge(directory: Path) -> LoadResult:
     files = sorted(directory.glob("*.yaml")) if directory.is_dir() else []
     if not files:
         problems.append(Problem(directory, 0, "no knowledge files (*.yaml) found"))
+    size = total_size(files)
+    if too_big := total_size_problem(directory, size, "knowledge"):
+        return LoadResult(KnowledgeBase({}, {}, size), [too_big])
     for path, document in documents(files, problems):
         reader = _TopicReader(path)
         topic = reader.topic(document)
@@ -213,7 +220,12 @@ def load_knowledge(directory: Path) -> LoadResult:
         for related in entry.related:
             if related not in entries:
                 problems.append(Problem(entry.path, entry.line, f"'{entry.id}' is related to '{related}', which does not exist"))
-    return LoadResult(KnowledgeBase(topics, entries), problems)
+    return LoadResult(KnowledgeBase(topics, entries, size), problems)
+
+
+def is_date(value) -> bool:
+    """A date as YAML reads YYYY-MM-DD; not a date with a time (which a date cannot be compared with)."""
+    return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
 
 
 def _claim_phrasings(reader: _TopicReader, raw, entry: Entry, owner: dict) -> None:

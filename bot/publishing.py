@@ -34,10 +34,18 @@ class Publisher:
         """Name, size and modification time of every YAML file: what a change shows in."""
         files = sorted(p for d in (self.knowledge, self.conversations) if d.is_dir()
                        for p in d.rglob("*.y*ml"))
-        return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files if p.is_file())
+        state = []
+        for path in files:
+            try:
+                stat = path.stat()
+            except OSError:  # removed while we look: the next look sees the change
+                continue
+            state.append((str(path), stat.st_mtime_ns, stat.st_size))
+        return tuple(state)
 
     def changed(self) -> bool:
-        """Whether the files differ from those last loaded (or last refused)."""
+        """Whether the files differ from those last loaded, refused or failed to
+        load: a version that failed is not tried again until a file changes."""
         return self._files_state() != self._seen
 
     async def reload(self) -> list[Problem]:
@@ -54,6 +62,10 @@ class Publisher:
                 log.warning("knowledge not reloaded: %d error(s)", len(error.errors))
                 self._seen = state  # the same broken files are reported once, not every few seconds
                 return error.errors
+            except Exception as error:  # noqa: BLE001 - a failed rebuild keeps the running version, and is told
+                log.exception("knowledge not reloaded: the rebuild failed")
+                self._seen = state  # not retried every few seconds either
+                return [Problem(self.knowledge, 0, f"the rebuild failed: {type(error).__name__}: {error}")]
             self.assistant.engine = engine
             self._seen = state
             log.info("knowledge reloaded: %d entries", len(engine.knowledge.entries))

@@ -3,6 +3,7 @@ so that maintainers get "file:line: message" instead of a traceback."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -16,6 +17,14 @@ from bot.languages import LANGUAGES
 
 # Ids of topics, entries and conversations: lower-case letters, digits and dashes.
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+MiB = 2**20
+# Size limits, checked before any YAML is parsed: loading and indexing take about
+# 50 times the size of the files in memory (the bundled 1.4 MB base: ~75 MB; 8.7 MB:
+# ~500 MB and 20 s), and a reload builds next to the running engine. The largest
+# file today is 0.23 MB and all files together 1.4 MB: ample headroom either way.
+MAX_FILE_BYTES = 2 * MiB  # one knowledge, conversation or intents file
+MAX_TOTAL_BYTES = 10 * MiB  # the knowledge and conversation files together
 
 
 class LineDict(dict):
@@ -68,6 +77,36 @@ _LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 _LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 
 
+class _ValueError(yaml.constructor.ConstructorError):
+    """A well-formed value that cannot be built (2026-02-30, an int of 5000 digits…)."""
+
+
+def _construct_object(loader: _LineLoader, node: yaml.Node, deep: bool = False):
+    """Every value built with the line of its node when building it fails: PyYAML's
+    constructors raise plain ValueError (impossible dates, times and offsets, too
+    many digits) and RecursionError (deep nesting) without a line."""
+    try:
+        return yaml.constructor.SafeConstructor.construct_object(loader, node, deep)
+    except yaml.YAMLError:
+        raise
+    except RecursionError:
+        # Raised again at each level until there is room to build the error; its line is near the deepest.
+        raise _ValueError(None, None, "nested too deeply", node.start_mark) from None
+    except Exception as error:  # noqa: BLE001 - any constructor failure is the file's problem, not a crash
+        raise _ValueError(None, None, _cannot_build(node, error), node.start_mark) from None
+
+
+def _cannot_build(node: yaml.Node, error: Exception) -> str:
+    value = node.value if isinstance(node, yaml.ScalarNode) else node.tag
+    shown = value if len(value) <= 40 else f"{value[:20]}…({len(value)} characters)"
+    if node.tag == "tag:yaml.org,2002:timestamp":
+        return f"'{shown}' is not a valid date ({str(error)[:100]}); write YYYY-MM-DD"
+    return f"'{shown}' cannot be read ({str(error)[:100]})"
+
+
+_LineLoader.construct_object = _construct_object
+
+
 @dataclass(frozen=True)
 class Problem:
     """Something wrong in a data file, at a line a maintainer can open."""
@@ -93,14 +132,53 @@ class YamlError(Exception):
         self.problem = problem
 
 
+def _size(size: int) -> str:
+    return f"{size / MiB:.1f} MiB ({size} bytes)"
+
+
+def _limit(size: int) -> str:
+    return f"{size / MiB:.1f} MiB" if size % MiB == 0 else _size(size)
+
+
+def total_size(paths: Iterable[Path]) -> int:
+    """The bytes of ``paths`` together (a file that cannot be read counts 0: reading it reports it)."""
+    total = 0
+    for path in paths:
+        try:
+            total += path.stat().st_size
+        except OSError:
+            pass
+    return total
+
+
+def total_size_problem(where: Path, size: int, what: str) -> Problem | None:
+    """The one problem of files over MAX_TOTAL_BYTES together, else None."""
+    if size <= MAX_TOTAL_BYTES:
+        return None
+    return Problem(where, 0, f"the {what} files are {_size(size)} in all; the limit is {_limit(MAX_TOTAL_BYTES)} "
+                             f"for the knowledge and conversation files together")
+
+
 def load_yaml(path: Path):
-    """Load one YAML file with line information; raise YamlError on bad syntax."""
+    """Load one YAML file with line information; raise YamlError on bad syntax,
+    a value that cannot be built, or a file over MAX_FILE_BYTES (not parsed)."""
+    limit = MAX_FILE_BYTES
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            data = file.read(limit + 1) if size <= limit else b""
+    except OSError as error:
+        raise YamlError(Problem(path, 1, f"the file cannot be read ({error.strerror or error})")) from None
+    if size > limit or len(data) > limit:  # also a file that grew after its size was taken
+        raise YamlError(Problem(path, 1, f"the file is {_size(max(size, len(data)))}; the limit is {_limit(limit)} a file"))
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise YamlError(Problem(path, 1, f"not UTF-8 text ({error.reason})")) from None
     try:
         return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+    except _ValueError as error:
+        raise YamlError(Problem(path, error.problem_mark.line + 1, error.problem)) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else 1
@@ -108,6 +186,8 @@ def load_yaml(path: Path):
         raise YamlError(Problem(path, line, f"YAML syntax: {reason}")) from None
     except yaml.YAMLError as error:
         raise YamlError(Problem(path, 1, f"YAML: {error}")) from None
+    except (ValueError, TypeError, RecursionError) as error:  # a tagged document (--- !!set) builds outside construct_object
+        raise YamlError(Problem(path, 1, f"a value cannot be read ({str(error)[:100]})")) from None
 
 
 def documents(paths: Iterable[Path], problems: list[Problem]) -> Iterator[tuple[Path, Any]]:

@@ -43,3 +43,31 @@ def test_a_broken_conversation_file_is_reported(tmp_path):
 def test_errors_come_first(tmp_path):
     problems = problems_of(tmp_path, intents="intents:\n  - {id: housing.nowhere}\n")
     assert problems[0].severity == "error"
+
+
+def test_an_impossible_date_is_listed_with_its_line(tmp_path):
+    problems = problems_of(tmp_path, entries=GOOD_ENTRY.replace("reviewed: 2026-11-01", "reviewed: 2026-02-30"))
+    [error] = [p for p in problems if p.severity == "error" and "2026-02-30" in p.message]
+    assert error.path.name == "housing.yaml" and error.line == 15 and "is not a valid date" in error.message
+
+
+def test_a_review_with_a_time_is_an_error_not_a_traceback(tmp_path):
+    problems = problems_of(tmp_path, entries=GOOD_ENTRY.replace("reviewed: 2026-11-01", "reviewed: 2024-11-01 10:00:00"),
+                           today=dt.date(2028, 1, 1))
+    assert any(p.line == 15 and "'reviewed' must be a date" in p.message for p in problems)
+
+
+def test_an_oversized_intents_file_is_refused(tmp_path, monkeypatch):
+    from bot import yamlfile
+
+    monkeypatch.setattr(yamlfile, "MAX_FILE_BYTES", 1000)
+    problems = problems_of(tmp_path, intents="intents:\n" + "  - {id: housing.rental-deposit}\n" * 40)
+    assert any(p.path.name == "intents.yaml" and "the limit is 0.0 MiB (1000 bytes) a file" in p.message
+               for p in problems)
+
+
+def test_an_intents_file_of_the_wrong_shape_is_an_error_not_a_traceback(tmp_path):
+    for number, intents in enumerate(["intents:\n", "intents: 5\n", "intents: {a: b}\n", "- a\n", "other: 1\n"]):
+        (tmp_path / str(number)).mkdir()
+        problems = problems_of(tmp_path / str(number), intents=intents)
+        assert any(p.path.name == "intents.yaml" and "'intents' must be a list" in p.message for p in problems)

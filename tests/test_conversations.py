@@ -109,3 +109,39 @@ def test_the_bundled_conversations_are_complete_in_every_language(knowledge):
     assert set(conversations) == {"family-join", "leave-centre", "school-enrol"}
     for guide in conversations.values():
         assert set(guide.translation) == set(LANGUAGES)
+
+
+def test_an_impossible_date_in_a_conversation_is_a_problem_at_its_line(tmp_path, knowledge):
+    _, problems, errors = problems_of(tmp_path, knowledge, GOOD.replace("reviewed: 2026-11-23", "reviewed: 2026-02-30"))
+    [error] = errors
+    assert error.path.name == "guide.yaml" and error.line == 6
+    assert "'2026-02-30' is not a valid date (day is out of range for month)" in error.message
+
+
+def test_a_conversation_date_with_a_time_is_refused(tmp_path, knowledge):
+    _, _, [error] = problems_of(tmp_path, knowledge, GOOD.replace("reviewed: 2026-11-23", "reviewed: 2026-11-23 10:00:00"))
+    assert error.line == 6 and "'reviewed' must be a date, YYYY-MM-DD" in error.message
+
+
+def test_a_conversation_file_over_the_size_limit_is_refused(tmp_path, knowledge, monkeypatch):
+    from bot import yamlfile
+
+    monkeypatch.setattr(yamlfile, "MAX_FILE_BYTES", 200)
+    conversations, _, [error] = problems_of(tmp_path, knowledge, GOOD)
+    size = (tmp_path / "guide.yaml").stat().st_size
+    assert str(error) == f"{tmp_path / 'guide.yaml'}:1: error: the file is 0.0 MiB ({size} bytes); the limit is 0.0 MiB (200 bytes) a file"
+    assert conversations == {}
+
+
+def test_knowledge_and_conversations_together_over_the_total_limit_are_refused(tmp_path, knowledge, monkeypatch):
+    from bot import yamlfile
+
+    assert knowledge.source_bytes > 1_000_000  # the bundled knowledge files, counted when they were loaded
+    monkeypatch.setattr(yamlfile, "MAX_TOTAL_BYTES", knowledge.source_bytes + 100)
+    parsed = []
+    monkeypatch.setattr(yamlfile, "load_yaml", parsed.append)
+    conversations, problems, [error] = problems_of(tmp_path, knowledge, GOOD)
+    total = knowledge.source_bytes + (tmp_path / "guide.yaml").stat().st_size
+    assert str(error).startswith(f"{tmp_path}:0: error: the knowledge and conversation files are "
+                                 f"{total / 2**20:.1f} MiB ({total} bytes) in all; the limit is ")
+    assert conversations == {} and parsed == [] and problems == [error]

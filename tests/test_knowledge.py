@@ -2,6 +2,8 @@
 
 import textwrap
 
+import pytest
+
 from bot.knowledge import load_knowledge
 
 GOOD_ENTRY = """\
@@ -123,3 +125,91 @@ def test_the_bundled_knowledge_base_loads_cleanly():
     result = load_knowledge(KNOWLEDGE)
     assert result.errors == []
     assert len(result.knowledge.entries) >= 58
+
+
+def test_an_impossible_date_is_a_problem_at_its_line_not_a_traceback(tmp_path):
+    path = write(tmp_path, "housing.yaml", topic_file(GOOD_ENTRY.replace("reviewed: 2026-11-01", "reviewed: 2026-02-30")))
+    [problem] = load_knowledge(tmp_path).problems
+    assert str(problem).startswith(f"{path}:15: error: '2026-02-30' is not a valid date")
+    assert "day is out of range for month" in problem.message
+
+
+@pytest.mark.parametrize("value, reason", [
+    ("2026-13-01", "month must be in 1..12"),
+    ("0000-01-01", "year 0 is out of range"),
+    ("2026-02-30 10:00:00", "day is out of range"),
+    ("2026-02-10 25:00:00", "hour must be in 0..23"),
+    ("2026-02-10T10:00:00+25:00", "offset must be"),
+])
+def test_every_impossible_timestamp_is_a_problem_at_its_line(tmp_path, value, reason):
+    write(tmp_path, "housing.yaml", topic_file(GOOD_ENTRY.replace("reviewed: 2026-11-01", f"reviewed: {value}")))
+    [problem] = load_knowledge(tmp_path).problems
+    assert problem.line == 15 and f"'{value}' is not a valid date" in problem.message and reason in problem.message
+
+
+def test_other_values_that_cannot_be_built_are_problems_at_their_line(tmp_path):
+    huge = "9" * 5000  # more digits than Python converts to an int
+    entry = GOOD_ENTRY.replace("    keywords", "    keywords").replace(
+        "    sources:", f"    keywords: [{huge}]\n    sources:")
+    write(tmp_path, "housing.yaml", topic_file(entry))
+    [problem] = load_knowledge(tmp_path).problems
+    assert problem.line == 14 and problem.message.startswith("'99999") and "cannot be read" in problem.message
+    assert len(problem.message) < 200
+    write(tmp_path, "housing.yaml", topic_file(GOOD_ENTRY) + "  - {2026-02-30: key}\n")
+    [problem] = load_knowledge(tmp_path).problems
+    assert problem.line == 16 and "'2026-02-30' is not a valid date" in problem.message
+
+
+def test_deep_nesting_is_a_problem_not_a_recursion_error(tmp_path):
+    write(tmp_path, "housing.yaml", topic_file(GOOD_ENTRY) + "  - " + "[" * 900 + "]" * 900 + "\n")
+    [problem] = load_knowledge(tmp_path).problems
+    assert problem.path.name == "housing.yaml" and problem.line >= 1 and "nested too deeply" in problem.message
+
+
+def test_a_date_with_a_time_is_refused_as_reviewed(tmp_path):
+    write(tmp_path, "housing.yaml", topic_file(GOOD_ENTRY.replace("reviewed: 2026-11-01", "reviewed: 2026-11-01 10:00:00")))
+    [problem] = load_knowledge(tmp_path).problems
+    assert problem.line == 15 and "'reviewed' must be a date, YYYY-MM-DD" in problem.message
+
+
+def test_a_directory_named_like_a_topic_file_is_a_problem(tmp_path):
+    write(tmp_path, "housing.yaml", topic_file(GOOD_ENTRY))
+    (tmp_path / "odd.yaml").mkdir()
+    [problem] = load_knowledge(tmp_path).problems
+    assert problem.path.name == "odd.yaml" and "cannot be read" in problem.message
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_parsed(tmp_path):
+    from bot import yamlfile
+
+    write(tmp_path, "housing.yaml", topic_file(GOOD_ENTRY))
+    big = tmp_path / "big.yaml"
+    big.write_text("topic: [" + "x" * (yamlfile.MAX_FILE_BYTES + 10), encoding="utf-8")  # a syntax error if parsed
+    [problem] = load_knowledge(tmp_path).problems
+    size = big.stat().st_size
+    assert str(problem) == f"{big}:1: error: the file is 2.0 MiB ({size} bytes); the limit is 2.0 MiB a file"
+
+
+def test_a_base_over_the_total_limit_is_refused_before_anything_is_parsed(tmp_path, monkeypatch):
+    from bot import yamlfile
+
+    monkeypatch.setattr(yamlfile, "MAX_TOTAL_BYTES", 3000)
+    write(tmp_path, "housing.yaml", topic_file(GOOD_ENTRY))
+    write(tmp_path, "more.yaml", topic_file(GOOD_ENTRY.replace("housing", "more"), topic="more") + "#" * 2500 + "\n")
+    total = sum(p.stat().st_size for p in tmp_path.glob("*.yaml"))
+    parsed = []
+    monkeypatch.setattr(yamlfile, "load_yaml", parsed.append)
+    result = load_knowledge(tmp_path)
+    [problem] = result.problems
+    assert str(problem) == (f"{tmp_path}:0: error: the knowledge files are 0.0 MiB ({total} bytes) in all; "
+                            f"the limit is 0.0 MiB (3000 bytes) for the knowledge and conversation files together")
+    assert parsed == [] and result.knowledge.entries == {}
+
+
+def test_the_bundled_base_is_well_within_the_size_limits():
+    from bot.yamlfile import MAX_FILE_BYTES, MAX_TOTAL_BYTES
+    from tests.conftest import CONVERSATIONS, KNOWLEDGE
+
+    files = [*KNOWLEDGE.glob("*.yaml"), *CONVERSATIONS.glob("*.yaml")]
+    assert max(p.stat().st_size for p in files) * 4 < MAX_FILE_BYTES
+    assert sum(p.stat().st_size for p in files) * 4 < MAX_TOTAL_BYTES

@@ -77,3 +77,95 @@ async def test_an_unknown_reference_is_an_error_too(bot, tmp_path):
     bot.fake.person_says(ADMIN, "/reload")
     [report] = await bot.fake.wait_for("sendMessage", chat_id=ADMIN, timeout=30)
     assert "NOT reloaded" in report.params["text"] and "housing.no-such-entry" in report.params["text"]
+
+
+IMPOSSIBLE_DATE = "reviewed: 2026-02-30"
+
+
+def break_a_date(housing) -> int:
+    """Give the first entry of ``housing`` an impossible review date; returns its line."""
+    lines = housing.read_text(encoding="utf-8").splitlines()
+    line = next(number for number, text in enumerate(lines, 1) if text.strip().startswith("reviewed: "))
+    edit(housing, lines[line - 1].strip(), IMPOSSIBLE_DATE)
+    return line
+
+
+async def test_an_impossible_date_is_reported_to_the_admin_with_file_and_line(bot, tmp_path):
+    running = bot.assistant.engine
+    housing = tmp_path / "knowledge" / "housing.yaml"
+    line = break_a_date(housing)
+    bot.fake.person_says(ADMIN, "/reload")
+    [report] = await bot.fake.wait_for("sendMessage", chat_id=ADMIN, timeout=30)
+    text = report.params["text"]
+    assert "NOT reloaded" in text and "went wrong" not in text
+    assert f"housing.yaml:{line}: error: '2026-02-30' is not a valid date" in text
+    assert bot.assistant.engine is running
+
+
+async def test_a_failed_rebuild_is_reported_once_and_not_retried_until_a_file_changes(bot, tmp_path, monkeypatch):
+    from bot.engine import Engine
+
+    rebuilds = []
+    real = Engine.from_directory
+
+    def counted(*args, **kwargs):
+        rebuilds.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(Engine, "from_directory", counted)
+    housing = tmp_path / "knowledge" / "housing.yaml"
+    line = break_a_date(housing)
+    await bot.run_job("watch_files")
+    [report] = await bot.fake.wait_for("sendMessage", chat_id=ADMIN, timeout=30)
+    assert f"housing.yaml:{line}:" in report.params["text"] and "NOT reloaded" in report.params["text"]
+    for _ in range(3):
+        await bot.run_job("watch_files")
+    assert len(rebuilds) == 1 and len(bot.fake.calls_to("sendMessage", chat_id=ADMIN)) == 1
+
+    edit(housing, IMPOSSIBLE_DATE, "reviewed: 2026-02-28")
+    await bot.run_job("watch_files")
+    [_, fixed] = await bot.fake.wait_for("sendMessage", count=2, chat_id=ADMIN, timeout=30)
+    assert "Knowledge reloaded" in fixed.params["text"] and len(rebuilds) == 2
+
+
+async def test_an_unexpected_failure_of_the_rebuild_is_reported_and_not_retried(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from bot import publishing
+
+    knowledge, conversations = tmp_path / "knowledge", tmp_path / "conversations"
+    shutil.copytree(KNOWLEDGE, knowledge)
+    conversations.mkdir()
+    running = SimpleNamespace(thresholds=None)
+    assistant = SimpleNamespace(engine=running)
+    publisher = publishing.Publisher(assistant, knowledge, conversations)
+    rebuilds = []
+
+    def failing(*args):
+        rebuilds.append(args)
+        raise MemoryError("out of memory")
+
+    monkeypatch.setattr(publishing.Engine, "from_directory", failing)
+    edit(knowledge / "housing.yaml", FIRST_LINE, "Begin looking for a home right away")
+    assert publisher.changed()
+    [problem] = await publisher.reload()
+    assert "the rebuild failed: MemoryError: out of memory" in str(problem)
+    assert "NOT reloaded" in publisher.report([problem], "en") and assistant.engine is running
+    assert not publisher.changed()  # the watcher does not try again …
+    edit(knowledge / "housing.yaml", "Begin looking", "Start looking")
+    assert publisher.changed()  # … until a file changes
+    await publisher.reload()
+    assert len(rebuilds) == 2
+
+
+async def test_an_oversized_file_is_refused_on_reload(bot, tmp_path):
+    from bot.yamlfile import MAX_FILE_BYTES
+
+    running = bot.assistant.engine
+    big = tmp_path / "conversations" / "big.yaml"
+    big.write_text("# padding\n" * (MAX_FILE_BYTES // 10 + 1), encoding="utf-8")
+    bot.fake.person_says(ADMIN, "/reload")
+    [report] = await bot.fake.wait_for("sendMessage", chat_id=ADMIN, timeout=30)
+    assert f"big.yaml:1: error: the file is 2.0 MiB ({big.stat().st_size} bytes); the limit is 2.0 MiB a file" \
+        in report.params["text"]
+    assert bot.assistant.engine is running
