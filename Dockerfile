@@ -1,9 +1,10 @@
 FROM python:3.11-slim
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY bot ./bot
-RUN pip install --no-cache-dir .
+# The exact versions the tests ran with (constraints.txt); pyproject.toml has only lower bounds.
+RUN pip install --no-cache-dir -c constraints.txt .
 COPY knowledge ./knowledge
 COPY conversations ./conversations
 

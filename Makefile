@@ -3,15 +3,17 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-READY := $(VENV)/.ready-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+# The stamp names a checksum of pyproject.toml and constraints.txt: a change of either installs again.
+READY := $(VENV)/.ready-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: chat test browser check eval bench report catalogs clean
+.PHONY: chat test browser check eval bench report catalogs constraints clean
 
-$(READY): pyproject.toml
+# The exact versions of constraints.txt (pyproject.toml has the lower bounds).
+$(READY): pyproject.toml constraints.txt
 	rm -f $(VENV)/.ready-*
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@
 
 chat: $(READY)
@@ -49,6 +51,13 @@ bench: $(READY)
 catalogs: $(READY)
 	$(BIN)/pybabel extract --no-location --omit-header -k gettext -o bot/locales/messages.pot bot
 	$(BIN)/pybabel update --no-fuzzy-matching -i bot/locales/messages.pot -d bot/locales
+
+# Pin what .venv holds now (after e.g. `.venv/bin/python -m pip install -U aiohttp` and `make test`):
+# constraints.txt keeps its comment lines and gets pip freeze without the project itself
+# (so .venv should hold nothing the project does not need).
+constraints: $(READY)
+	{ sed -n '/^#/p' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable | grep -iv '^wegwijs=='; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache

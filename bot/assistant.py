@@ -61,13 +61,15 @@ class Assistant:
     def language_of(self, person: Person, detected: str | None = None) -> str:
         return person.language or detected or self.default_language
 
-    def language_picker(self, lang: str) -> Reply:
+    def language_picker(self, lang: str, before: str = "") -> Reply:
         t = translator(lang)
         buttons = tuple(Button(native_name(code), f"lang:{code}") for code in LANGUAGES)
-        return Reply("language", t.gettext("Choose your language:"), lang, buttons=buttons)
+        text = "\n\n".join(filter(None, [before, t.gettext("Choose your language:")]))
+        return Reply("language", text, lang, buttons=buttons)
 
     def start(self, person: Person, reported_language: str | None) -> list[Reply]:
-        """Greeting for a new conversation, in the language the phone reports."""
+        """Greeting for a new conversation, in the language the phone reports,
+        with the language picker: one message (a crowd of new people costs half)."""
         lang = person.language or negotiate(reported_language) or self.default_language
         t = translator(lang)
         greeting = t.gettext(
@@ -75,7 +77,7 @@ class Assistant:
             "family reunification, school, income, work and more. Write your question in your own words. "
             "If I cannot help, a volunteer can."
         )
-        return [Reply("greeting", greeting, lang), self.language_picker(lang)]
+        return [self.language_picker(lang, before=greeting)]
 
     def choose_language(self, person: Person, code: str) -> list[Reply]:
         if code not in LANGUAGES:

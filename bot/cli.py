@@ -34,7 +34,8 @@ def _load_engine(args: argparse.Namespace) -> Engine:
 
 
 def _open_store(data_dir: Path) -> "Store":
-    """The store in ``data_dir``; a damaged or locked database ends the command with one clear line."""
+    """The store in ``data_dir``; a damaged, locked or unwritable database, or a data directory
+    that cannot be created, ends the command with one clear line (exit status 2)."""
     from bot.store import Store, StoreError
 
     try:
@@ -132,6 +133,7 @@ def command_run(args: argparse.Namespace) -> int:
     from bot.publishing import Publisher
     from bot.settings import SettingsError, settings_from
     from bot.telegram.app import run
+    from bot.telegram.logs import install as install_privacy_filter
 
     try:
         settings = settings_from(os.environ, args.data_dir)
@@ -140,6 +142,9 @@ def command_run(args: argparse.Namespace) -> int:
         return 2
     os.environ.setdefault("PTB_TIMEDELTA", "true")  # RetryAfter as a timedelta, as in the next major version
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # On the handlers, so every logger is covered (python-telegram-bot's, aiohttp's): no update bodies,
+    # names or texts, no token, no webhook secret, in messages and tracebacks alike.
+    install_privacy_filter(settings.token, secrets=[settings.webhook_secret])
     engine = _load_engine(args)
     store = _open_store(settings.data_dir)
     assistant = Assistant(engine, store, office_hours=settings.office_hours, retention_days=settings.retention_days)

@@ -87,6 +87,39 @@ def privacy_and_exactly_once(db: Database) -> None:
                          not_null={"handled", "received"}, defaults={"handled": 0})
 
 
+@migrations()
+def copies_erasures_and_outbox(db: Database) -> None:
+    """Every message a relayed message became, with its chat: message ids
+    are counted per chat, so an id alone names nothing, and a long message
+    becomes several. What is still to be deleted from a volunteers' group.
+    And answers kept until Telegram accepted them (emergencies)."""
+    db.execute(
+        "create temp table known_copies as"
+        " select m.id as ticket_message_id,"
+        " case when m.sender = 'person' then t.group_id else cast(p.external_id as integer) end as chat_id,"
+        " m.delivered_message_id as message_id from ticket_messages m join tickets t on t.id = m.ticket_id"
+        " left join people p on p.id = t.person_id where m.delivered_message_id is not null")
+    db["ticket_messages"].transform(drop={"delivered_message_id"})
+    db["relayed_copies"].create({"ticket_message_id": int, "chat_id": int, "message_id": int},
+                                foreign_keys=[("ticket_message_id", "ticket_messages", "id")])
+    db["relayed_copies"].create_index(["chat_id", "message_id"], unique=True)
+    db["relayed_copies"].create_index(["ticket_message_id"])
+    db.execute("insert or ignore into relayed_copies select * from known_copies where chat_id is not null")
+    db.execute("drop table known_copies")
+    db["erasures"].create({"id": int, "chat_id": int, "thread_id": int, "message_id": int, "created": str},
+                          pk="id", not_null={"chat_id", "created"})
+    db["outbox"].create({"id": int, "person_id": int, "chat_id": int, "update_id": int, "parts": str,
+                         "sent": int, "created": str}, pk="id", not_null={"chat_id", "parts", "created"},
+                        defaults={"sent": 0}, foreign_keys=[("person_id", "people", "id")])
+    db["outbox"].create_index(["update_id"], unique=True)
+
+
+# ticket_messages.delivered: waiting, passed on, or refused for good by Telegram (the sender was told).
+PENDING, DELIVERED, REFUSED = 0, 1, 2
+# Names and usernames are not kept in stored updates: handling needs ids and texts only.
+_NAME_FIELDS = ("last_name", "username", "phone_number")
+
+
 class StoreError(Exception):
     """The database file cannot be used (corrupt, locked, not a database); the message says what to do."""
 
@@ -132,6 +165,7 @@ class TicketMessage:
     text: str
     source_chat_id: int | None
     source_message_id: int | None
+    copies: int = 0  # messages it already became on the other side
 
 
 def _now() -> str:
@@ -142,17 +176,33 @@ class Store:
     """All reads and writes of the database, safe to call from several threads."""
 
     def __init__(self, path: Path | str, *, busy_seconds: float = 5.0):
-        """Open (or create) the database; raise StoreError when the file is
-        corrupt, not a database, or held by another process."""
+        """Open (or create) the database and its directory; raise StoreError
+        when the file is corrupt, not a database, held by another process or
+        not writable, or when the directory cannot be created."""
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise StoreError(_explain(path, error)) from None
         self._lock = threading.RLock()
+        connection = None
         try:
             connection = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None,
                                          timeout=busy_seconds)
             self.db = Database(connection)
             self._open(path != ":memory:")
+            # A file SQLite may only read opens, and in WAL mode even BEGIN IMMEDIATE passes on it: only
+            # an attempted write tells, now rather than at the first message. It is rolled back.
+            version = connection.execute("PRAGMA user_version").fetchone()[0]
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                connection.execute(f"PRAGMA user_version = {int(version)}")
+            finally:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
         except sqlite3.DatabaseError as error:
+            if connection is not None:
+                connection.close()
             raise StoreError(_explain(path, error)) from None
 
     def _open(self, on_disk: bool) -> None:
@@ -161,6 +211,8 @@ class Store:
             # With WAL, NORMAL survives any crash of the process; only a power cut can undo the last commits.
             self.db.execute("PRAGMA synchronous = NORMAL")
         self.db.execute("PRAGMA foreign_keys = ON")
+        # Deleted rows are overwritten, not left in free pages: /forget and retention must really remove them.
+        self.db.execute("PRAGMA secure_delete = ON")
         damage = [row[0] for row in self.db.execute("PRAGMA quick_check").fetchall()]
         if damage != ["ok"]:
             raise sqlite3.DatabaseError("; ".join(damage[:3]))
@@ -201,27 +253,60 @@ class Store:
         with self._lock:
             self.db["people"].update(person_id, {"language": language})
 
-    def forget_person(self, person_id: int) -> None:
-        """Delete everything stored about a person."""
-        with self._lock, self.db.atomic():
-            self.db.execute("delete from ticket_messages where ticket_id in (select id from tickets where person_id = ?)",
-                            [person_id])
-            for table in ("tickets", "exchanges", "feedback"):
-                self.db[table].delete_where("person_id = ?", [person_id])
-            self.db["people"].delete_where("id = ?", [person_id])
-
-    def traces_in_groups(self, person_id: int) -> list[tuple[Ticket, list[int]]]:
-        """The person's tickets that have a place in a volunteers' group, each
-        with the ids of the person's messages the bot posted there: what a
-        front end deletes when the person asks to be forgotten."""
+    def placed_tickets(self, person_id: int) -> list[Ticket]:
+        """The person's tickets that have a place in a volunteers' group."""
         with self._lock:
-            traces = []
-            for row in self._rows("select * from tickets where person_id = ? and group_id is not null", [person_id]):
-                posted = [r["delivered_message_id"] for r in self._rows(
-                    "select delivered_message_id from ticket_messages where ticket_id = ? and sender = 'person'"
-                    " and delivered_message_id is not null", [row["id"]])]
-                traces.append((self._from_row(row), posted))
-            return traces
+            return [self._from_row(row) for row in self._rows(
+                "select * from tickets where person_id = ? and group_id is not null order by id", [person_id])]
+
+    def forget_person(self, person_id: int) -> None:
+        """Delete everything stored about a person. What the bot posted about
+        them in volunteers' groups is queued for deletion there (``pending_erasures``)."""
+        tickets_of_person = "select id from tickets where person_id = ?"
+        with self._lock:
+            with self.db.atomic():
+                self._queue_erasures(tickets_of_person, [person_id])
+                self._delete_ticket_messages(tickets_of_person, [person_id])
+                for table in ("tickets", "exchanges", "feedback", "outbox"):
+                    self.db[table].delete_where("person_id = ?", [person_id])
+                self.db["people"].delete_where("id = ?", [person_id])
+            self._checkpoint()
+
+    def _queue_erasures(self, tickets_sql: str, parameters: list) -> None:
+        """Queue the deletion of the group traces of the tickets ``tickets_sql``
+        selects: a ticket's forum topic, or (without topics) its summary and
+        every message the bot posted there for the person."""
+        now = _now()
+        self.db.execute(
+            "insert into erasures (chat_id, thread_id, created) select group_id, thread_id, ? from tickets"
+            f" where id in ({tickets_sql}) and group_id is not null and thread_id is not null", [now, *parameters])
+        self.db.execute(
+            "insert into erasures (chat_id, message_id, created) select group_id, summary_message_id, ? from tickets"
+            f" where id in ({tickets_sql}) and thread_id is null and summary_message_id is not null",
+            [now, *parameters])
+        self.db.execute(
+            "insert into erasures (chat_id, message_id, created) select c.chat_id, c.message_id, ?"
+            " from relayed_copies c join ticket_messages m on m.id = c.ticket_message_id"
+            " join tickets t on t.id = m.ticket_id"
+            f" where t.id in ({tickets_sql}) and t.thread_id is null and m.sender = 'person'", [now, *parameters])
+
+    def _delete_ticket_messages(self, tickets_sql: str, parameters: list) -> int:
+        messages = f"select id from ticket_messages where ticket_id in ({tickets_sql})"
+        self.db.execute(f"delete from relayed_copies where ticket_message_id in ({messages})", parameters)
+        return self.db.execute(f"delete from ticket_messages where ticket_id in ({tickets_sql})", parameters).rowcount
+
+    def _checkpoint(self) -> None:
+        """Empty the write-ahead log: deleted rows must not live on in the -wal file (after a crash, in a backup)."""
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def pending_erasures(self) -> list[dict]:
+        """Traces still to delete from volunteers' groups: chat_id with thread_id (a topic) or message_id."""
+        with self._lock:
+            return self._rows("select id, chat_id, thread_id, message_id from erasures order by id", [])
+
+    def erasure_done(self, erasure_id: int) -> None:
+        with self._lock:
+            self.db.execute("delete from erasures where id = ?", [erasure_id])
 
     # exchanges with the bot
 
@@ -322,20 +407,25 @@ class Store:
             rows = self._rows("select * from tickets where id = ?", [ticket_id])
         return self._from_row(rows[0]) if rows else None
 
-    def ticket_in_thread(self, group_id: int, thread_id: int) -> Ticket | None:
-        """The ticket whose forum topic is ``thread_id`` (or whose summary message it is)."""
+    def ticket_in_topic(self, group_id: int, thread_id: int) -> Ticket | None:
+        """The ticket whose forum topic is ``thread_id`` in that group."""
         with self._lock:
-            rows = list(self.db["tickets"].rows_where(
-                "group_id = ? and (thread_id = ? or summary_message_id = ?)", [group_id, thread_id, thread_id],
-                order_by="id desc", limit=1))
+            rows = self._rows("select * from tickets where group_id = ? and thread_id = ? order by id desc limit 1",
+                              [group_id, thread_id])
         return self._from_row(rows[0]) if rows else None
 
-    def ticket_of_relayed_message(self, chat_id: int, message_id: int) -> Ticket | None:
-        """The ticket a relayed message belongs to, by its id on either side."""
+    def ticket_of_group_message(self, group_id: int, message_id: int) -> Ticket | None:
+        """The ticket a message of a group without topics belongs to: its
+        summary, a message the bot posted there for the person, or a
+        volunteer's message that was passed on. Ids are counted per chat, so
+        only a message of this very group matches."""
         with self._lock:
-            rows = list(self.db.query(
-                "select ticket_id from ticket_messages where (source_chat_id = ? and source_message_id = ?)"
-                " or delivered_message_id = ? order by id desc limit 1", [chat_id, message_id, message_id]))
+            rows = self._rows(
+                "select id as ticket_id from tickets where group_id = ? and summary_message_id = ?"
+                " union all select m.ticket_id from relayed_copies c join ticket_messages m on m.id = c.ticket_message_id"
+                " where c.chat_id = ? and c.message_id = ?"
+                " union all select ticket_id from ticket_messages where source_chat_id = ? and source_message_id = ?"
+                " limit 1", [group_id, message_id, group_id, message_id, group_id, message_id])
         return self.ticket(rows[0]["ticket_id"]) if rows else None
 
     def place_ticket(self, ticket_id: int, group_id: int, thread_id: int | None, summary_message_id: int | None) -> None:
@@ -373,27 +463,73 @@ class Store:
         return rows[0]["external_id"] if rows else None
 
     def undelivered(self, ticket_id: int, sender: str) -> list[TicketMessage]:
-        """Messages from ``sender`` not yet passed to the other side, oldest first."""
+        """Messages from ``sender`` not yet passed to the other side, oldest
+        first, each with how many messages it already became there."""
         with self._lock:
-            rows = self.db["ticket_messages"].rows_where(
-                "ticket_id = ? and sender = ? and delivered = 0", [ticket_id, sender], order_by="id")
+            rows = self._rows(
+                "select m.*, (select count(*) from relayed_copies c where c.ticket_message_id = m.id) as copies"
+                " from ticket_messages m where ticket_id = ? and sender = ? and delivered = ? order by id",
+                [ticket_id, sender, PENDING])
             return [TicketMessage(r["id"], r["ticket_id"], r["sender"], r["kind"], r["text"] or "",
-                                  r["source_chat_id"], r["source_message_id"]) for r in rows]
+                                  r["source_chat_id"], r["source_message_id"], r["copies"]) for r in rows]
 
-    def mark_delivered(self, message_ids: list[int], delivered_message_id: int | None) -> None:
+    def record_copy(self, ticket_message_id: int, chat_id: int, message_id: int) -> None:
+        """One message that a relayed message became on the other side (a long one becomes several)."""
+        with self._lock:
+            self.db.execute("insert or ignore into relayed_copies (ticket_message_id, chat_id, message_id)"
+                            " values (?, ?, ?)", [ticket_message_id, chat_id, message_id])
+
+    def mark_delivered(self, message_ids: list[int]) -> None:
+        self._set_delivery(message_ids, DELIVERED)
+
+    def mark_refused(self, message_ids: list[int]) -> None:
+        """Telegram refused these for good (a deleted photo, say): they no longer hold up the others."""
+        self._set_delivery(message_ids, REFUSED)
+
+    def _set_delivery(self, message_ids: list[int], state: int) -> None:
         with self._lock, self.db.atomic():
-            for message_id in message_ids:
-                self.db["ticket_messages"].update(
-                    message_id, {"delivered": 1, "delivered_message_id": delivered_message_id})
+            self.db.conn.executemany("update ticket_messages set delivered = ? where id = ?",
+                                     [(state, message_id) for message_id in message_ids])
 
     def tickets_with_undelivered(self) -> list[int]:
-        """Open tickets with messages still to pass on, or with no place in
-        the volunteers' group yet (after a restart or a Telegram error)."""
+        """Tickets with messages still to pass on (closed ones too: what was
+        written before the close still goes), and open tickets with no place
+        in the volunteers' group yet (after a restart or a Telegram error)."""
         with self._lock:
             return [r["id"] for r in self._rows(
-                "select id from tickets where status = 'open' and (summary_message_id is null or id in"
-                " (select ticket_id from ticket_messages where delivered = 0 and sender in ('person', 'volunteer')))"
-                " order by id", [])]
+                "select id from tickets where (status = 'open' and summary_message_id is null) or id in"
+                " (select ticket_id from ticket_messages where delivered = ? and sender in ('person', 'volunteer'))"
+                " order by id", [PENDING])]
+
+    # answers kept until Telegram accepted them
+
+    def keep_answer(self, person_id: int, chat_id: int, parts: list, update_id: int | None = None) -> int | None:
+        """Keep an answer's messages (JSON-able parts) until each is sent;
+        returns its id, or None when the update that asked for it brought one before."""
+        with self._lock:
+            cursor = self.db.execute(
+                "insert or ignore into outbox (person_id, chat_id, update_id, parts, sent, created)"
+                " values (?, ?, ?, ?, 0, ?)", [person_id, chat_id, update_id, json.dumps(parts), _now()])
+            return cursor.lastrowid if cursor.rowcount else None
+
+    def unsent_answers(self, answer_id: int | None = None) -> list[dict]:
+        """Kept answers (id, chat_id, parts still to send), oldest first; or just the one asked for."""
+        with self._lock:
+            rows = self._rows("select id, chat_id, parts, sent from outbox where sent < json_array_length(parts)"
+                              + (" and id = ?" if answer_id is not None else "") + " order by id",
+                              [answer_id] if answer_id is not None else [])
+        return [{"id": r["id"], "chat_id": r["chat_id"], "parts": json.loads(r["parts"])[r["sent"]:]} for r in rows]
+
+    def drop_answer(self, answer_id: int) -> None:
+        """An answer that can never go (the person blocked the bot)."""
+        with self._lock:
+            self.db.execute("delete from outbox where id = ?", [answer_id])
+
+    def answer_part_sent(self, answer_id: int) -> None:
+        """One more part went out. A sent answer is kept as long as its
+        update could be replayed, so that a replay does not send it again."""
+        with self._lock:
+            self.db.execute("update outbox set sent = sent + 1 where id = ?", [answer_id])
 
     # for the maintainers' report (no person ids leave these)
 
@@ -417,10 +553,13 @@ class Store:
     # updates received (exactly-once handling)
 
     def receive_updates(self, updates: list[tuple[int, str]]) -> None:
-        """Keep (update id, JSON) of updates fetched from Telegram before they are confirmed to it."""
+        """Keep (update id, JSON) of updates fetched from Telegram before they
+        are confirmed to it, without names, usernames or phone numbers."""
+        rows = [(update_id, json.dumps(_without_names(json.loads(body)), ensure_ascii=False), _now())
+                for update_id, body in updates]
         with self._lock, self.db.atomic():
-            self.db.conn.executemany("insert or ignore into updates (update_id, body, handled, received) values (?, ?, 0, ?)",
-                                [(update_id, body, _now()) for update_id, body in updates])
+            self.db.conn.executemany(
+                "insert or ignore into updates (update_id, body, handled, received) values (?, ?, 0, ?)", rows)
 
     def unhandled_updates(self) -> list[str]:
         """The JSON of updates received but not handled (the process died first), oldest first."""
@@ -454,9 +593,9 @@ class Store:
         cutoff = (now - dt.timedelta(days=days)).isoformat(timespec="seconds")
         deleted = {}
         with self._lock, self.db.atomic():
-            old_tickets = "select id from tickets where status = 'closed' and closed < ?"
-            deleted["ticket messages"] = self.db.execute(
-                f"delete from ticket_messages where ticket_id in ({old_tickets})", [cutoff]).rowcount
+            old_tickets = "select id from tickets where status = 'closed' and closed < ? and person_id is not null"
+            self._queue_erasures(old_tickets, [cutoff])
+            deleted["ticket messages"] = self._delete_ticket_messages(old_tickets, [cutoff])
             deleted["closed tickets anonymised"] = self.db.execute(
                 "update tickets set person_id = null, closing_note = null where status = 'closed' and closed < ?"
                 " and person_id is not null", [cutoff]).rowcount
@@ -466,9 +605,14 @@ class Store:
                 "delete from people where created < ? and id not in (select person_id from exchanges)"
                 " and id not in (select person_id from tickets where person_id is not null)"
                 " and id not in (select person_id from feedback)", [cutoff]).rowcount
+            deleted["sent answers"] = self.db.execute(
+                "delete from outbox where sent >= json_array_length(parts) and created < ?",
+                [(now - UPDATE_MEMORY).isoformat(timespec="seconds")]).rowcount
             deleted["updates"] = self.db.execute(
                 "delete from updates where received < ?",
                 [(now - UPDATE_MEMORY).isoformat(timespec="seconds")]).rowcount
+        with self._lock:
+            self._checkpoint()
         return deleted
 
     @staticmethod
@@ -481,7 +625,7 @@ class Store:
         """How many rows anywhere belong to a person (for /forget and its tests)."""
         with self._lock:
             total = self.db["people"].count_where("id = ?", [person_id])
-            for table in ("exchanges", "tickets", "feedback"):
+            for table in ("exchanges", "tickets", "feedback", "outbox"):
                 total += self.db[table].count_where("person_id = ?", [person_id])
             total += next(self.db.query(
                 "select count(*) as n from ticket_messages where ticket_id in (select id from tickets where person_id = ?)",
@@ -489,9 +633,55 @@ class Store:
             return total
 
 
-def _explain(path: Path | str, error: sqlite3.DatabaseError) -> str:
-    """What a person starting the bot should read about an unusable database."""
+def _without_names(value):
+    """A Telegram object with every user's and chat's names taken out (a
+    first name is required by the library, so it is left empty)."""
+    if isinstance(value, list):
+        return [_without_names(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    cleaned = {key: _without_names(item) for key, item in value.items() if key not in _NAME_FIELDS}
+    if "first_name" in cleaned:
+        cleaned["first_name"] = ""
+    return cleaned
+
+
+def _explain(path: Path | str, error: sqlite3.DatabaseError | OSError) -> str:
+    """What a person starting the bot should read about an unusable database
+    (an sqlite3 error) or a data directory that cannot be created (an OSError
+    of mkdir): what is wrong, with the path, and what to do."""
+    directory = Path(path).parent
+    elsewhere = "choose another WEGWIJS_DATA_DIR (or --data-dir)"
+
+    def holds(test, candidate: Path) -> bool:
+        try:
+            return test(candidate)
+        except OSError:  # e.g. no permission to look
+            return False
+
+    if isinstance(error, OSError):
+        if isinstance(error, FileExistsError | NotADirectoryError):
+            blocker = next((p for p in (directory, *directory.parents) if holds(Path.is_file, p)), None)
+            if blocker == directory:
+                return (f"The data directory {directory} is a file, not a directory. "
+                        f"Move that file aside, or {elsewhere}.")
+            if blocker is not None:
+                return (f"The data directory {directory} cannot be created: {blocker} is a file, not a directory. "
+                        f"Move that file aside, or {elsewhere}.")
+        return (f"The data directory {directory} cannot be created ({error.strerror or error}). "
+                f"Create it and make it writable for the bot's user (fix the permissions), or {elsewhere}.")
     reason = str(error)
+    code = getattr(error, "sqlite_errorname", "") or ""
+    if code.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")) or "readonly" in reason or "unable to open" in reason:
+        # Not writable is not damaged: a good database must not be thrown away for it.
+        if holds(Path.is_dir, Path(path)):
+            return f"{path} is a directory, not a database file. Move it aside, or {elsewhere}."
+        if code == "SQLITE_READONLY_DIRECTORY" or not holds(Path.exists, Path(path)):
+            what = f"The data directory {directory} is not writable, so {path} cannot be opened for writing"
+        else:
+            what = f"{path} is not writable: the file, its directory {directory} or the file system is read-only"
+        return (f"{what} ({reason}). Nothing was changed. "
+                f"Fix the permissions so that the bot's user can write the directory and the file, or {elsewhere}.")
     if "locked" in reason or "busy" in reason:
         return (f"{path} is in use by another process (is the bot already running?). "
                 "Stop the other process and start again.")

@@ -18,7 +18,8 @@ existing, empty one rather than as an error.
 Like Telegram, it refuses HTML it cannot parse, empty texts, texts over 4096
 characters and callback data over 64 bytes, so a broken message fails a test.
 Faults: any status (429 with retry_after, 500…), a request that hangs until
-the client gives up (never applied), or a connection reset.
+the client gives up (never applied), one applied but answered after the
+client gave up (SLOW), or a connection reset.
 """
 
 from __future__ import annotations
@@ -47,7 +48,6 @@ BOT_ID = 123456
 
 BOT_USER = {"id": BOT_ID, "is_bot": True, "first_name": "Test Bot", "username": "test_bot"}
 DEFAULT_ICON_COLOR = 7322096
-FIRST_THREAD_ID = 100
 LONG_POLL_CAP = 1.0
 
 # form fields that PTB sends as JSON strings, and fields that are plain integers
@@ -73,7 +73,9 @@ _ENVELOPE = frozenset({
 _HTML_TAGS = frozenset({"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a",
                         "code", "pre", "blockquote", "tg-emoji"})
 MAX_TEXT = 4096
-HANG, RESET = "hang", "reset"
+HANG, RESET, SLOW = "hang", "reset", "slow"
+# A SLOW answer comes after this long: longer than the bot's read timeout, though the request was applied.
+SLOW_SECONDS = 6.0
 _NOT_MODIFIED = ("Bad Request: message is not modified: specified new message content and reply markup "
                  "are exactly the same as a current content and reply markup of the message")
 
@@ -111,6 +113,15 @@ class _Fault(Exception):
     def __init__(self, kind: str) -> None:
         super().__init__(kind)
         self.kind = kind
+
+
+@dataclass
+class _Failure:
+    """A fault planned for the calls whose params hold ``where``, after ``skip`` of them went through."""
+
+    where: dict
+    failure: _ApiError | _Fault
+    skip: int = 0
 
 
 class _TelegramHtml(html.parser.HTMLParser):
@@ -251,8 +262,10 @@ class FakeTelegram:
         self.forum = forum
         self.strict = strict
         self.calls: list[Call] = []
-        self.members: dict[int, str] = {}
+        # membership per chat, as Telegram answers getChatMember: (chat id, user id) → status
+        self.members: dict[tuple[int, int], str] = {}
         self.blocked: set[int] = set()
+        self._not_members: set[tuple[int, int]] = set()
         self.deleted_threads: set[int] = set()
         self.base_url = ""
         self.base_file_url = ""
@@ -262,13 +275,12 @@ class FakeTelegram:
         self._last_update_id = 0
         self._update_arrived = asyncio.Event()
         self._call_recorded = asyncio.Event()
-        self._failures: dict[str, deque[tuple[dict, _ApiError | _Fault]]] = {}
+        self._failures: dict[str, deque[_Failure]] = {}
         self.stopped = asyncio.Event()
         self._messages: dict[tuple[int, int], dict] = {}
         self._message_ids: dict[int, itertools.count] = {}
         self._last_bot_message: dict[int, int] = {}
         self._users: dict[int, dict] = {}
-        self._thread_ids = itertools.count(FIRST_THREAD_ID)
         self._file_ids = itertools.count(1)
         self._query_ids = itertools.count(1)
         self._methods: dict[str, Callable[[dict], Any]] = {
@@ -346,10 +358,15 @@ class FakeTelegram:
         if token != TOKEN:
             raise _ApiError(HTTPStatus.UNAUTHORIZED, "Unauthorized")
         failures = self._failures.get(method, ())
-        for where, failure in failures:
-            if all(params.get(key) == value for key, value in where.items()):
-                failures.remove((where, failure))
-                raise failure
+        for planned in failures:
+            if all(params.get(key) == value for key, value in planned.where.items()):
+                if planned.skip:
+                    planned.skip -= 1
+                    break
+                failures.remove(planned)
+                if isinstance(planned.failure, _Fault) and planned.failure.kind == SLOW:
+                    return self._late(self._methods[method](params))
+                raise planned.failure
         if method not in self._methods:
             raise _ApiError(HTTPStatus.NOT_FOUND, "Not Found: method not found")
         if method in _SEND_METHODS and params.get("chat_id") in self.blocked:
@@ -360,6 +377,12 @@ class FakeTelegram:
             return self._methods[method](params)
         except KeyError as missing:
             raise _ApiError(HTTPStatus.BAD_REQUEST, f"Bad Request: parameter {missing.args[0]!r} is required") from None
+
+    async def _late(self, result: Any) -> Any:
+        if inspect.isawaitable(result):
+            result = await result
+        await asyncio.sleep(SLOW_SECONDS)
+        return result
 
     # looking at calls
 
@@ -395,13 +418,14 @@ class FakeTelegram:
     # behaviour switches
 
     def fail_next(self, method: str, status: int | str, description: str = "", retry_after: int | None = None,
-                  times: int = 1, **where: Any) -> None:
+                  times: int = 1, skip: int = 0, **where: Any) -> None:
         """Answer the next `times` calls of `method` whose params hold `where`
-        with this error status, or HANG (no answer, nothing done) or RESET."""
+        (after letting `skip` of them through) with this error status, or
+        HANG (no answer, nothing done), SLOW (done, answered too late) or RESET."""
         queue = self._failures.setdefault(method, deque())
         for _ in range(times):
-            queue.append((where, _Fault(status) if isinstance(status, str) else _ApiError(status, description,
-                                                                                              retry_after)))
+            failure = _Fault(status) if isinstance(status, str) else _ApiError(status, description, retry_after)
+            queue.append(_Failure(where, failure, skip))
 
     def texts_in(self, chat_id: int) -> list[str]:
         """The texts (and captions) of the bot's messages that exist in a chat now, oldest first."""
@@ -480,10 +504,11 @@ class FakeTelegram:
         self._attach_reply(message, None)
         return self.inject({"message": message})
 
-    def volunteer_presses(self, user_id: int, data: str, *, message_id: int, thread_id: int | None = None) -> dict:
-        """A volunteer presses an inline button under a bot message in the group."""
+    def volunteer_presses(self, user_id: int, data: str, *, message_id: int, thread_id: int | None = None,
+                          chat_id: int | None = None) -> dict:
+        """A volunteer presses an inline button under a bot message in the group (or in ``chat_id``)."""
         volunteer = self._users.get(user_id) or self._person(user_id, "Sara", "en")
-        query = self._callback_query(volunteer, self.group_id, message_id, data)
+        query = self._callback_query(volunteer, self.group_id if chat_id is None else chat_id, message_id, data)
         if thread_id is not None:
             query["message"].update(message_thread_id=thread_id, is_topic_message=True)
         return self.inject({"callback_query": query})
@@ -663,17 +688,22 @@ class FakeTelegram:
         self._messages.pop((params["chat_id"], params["message_id"]), None)
         return True
 
-    def _create_forum_topic(self, params: dict) -> dict:
-        """A new topic, with its service message (whose id is the thread id) stored in the group."""
+    def _create_forum_topic(self, params: dict, creator: dict = BOT_USER) -> dict:
+        """A new topic. As in Telegram, its service message takes the group's
+        next message id, and that id is the thread id."""
         chat_id = params["chat_id"]
         if not (self.forum and chat_id == self.group_id):
             raise _ApiError(HTTPStatus.BAD_REQUEST, "Bad Request: the chat is not a forum")
-        topic = {"message_thread_id": next(self._thread_ids), "name": params["name"],
-                 "icon_color": params.get("icon_color", DEFAULT_ICON_COLOR)}
-        self._store({"message_id": topic["message_thread_id"], "date": _now(), "chat": self._chat(chat_id),
-                     "from": BOT_USER, "message_thread_id": topic["message_thread_id"],
-                     "forum_topic_created": {"name": topic["name"], "icon_color": topic["icon_color"]}})
-        return topic
+        icon_color = params.get("icon_color", DEFAULT_ICON_COLOR)
+        created = self._new_message(chat_id, creator, forum_topic_created={"name": params["name"],
+                                                                           "icon_color": icon_color})
+        created.update(message_thread_id=created["message_id"])
+        return {"message_thread_id": created["message_id"], "name": params["name"], "icon_color": icon_color}
+
+    def volunteers_make_topic(self, user_id: int, name: str) -> int:
+        """Volunteers open a topic of their own (not a ticket) in the group; returns its thread id."""
+        creator = self._users.get(user_id) or self._person(user_id, "Sara", "en")
+        return self._create_forum_topic({"chat_id": self.group_id, "name": name}, creator)["message_thread_id"]
 
     def _delete_forum_topic(self, params: dict) -> bool:
         self.deleted_threads.add(params["message_thread_id"])
@@ -684,10 +714,26 @@ class FakeTelegram:
                 "accepted_gift_types": {"unlimited_gifts": False, "limited_gifts": False, "unique_gifts": False,
                                         "premium_subscription": False, "gifts_from_channels": False}}
 
+    def add_member(self, user_id: int, status: str = "member", *, chat_id: int | None = None,
+                   is_member: bool = True) -> None:
+        """Make a user a member of a group (by default the volunteers'), or restricted in it with ``is_member``."""
+        key = (self.group_id if chat_id is None else chat_id, user_id)
+        self.members[key] = status
+        if is_member:
+            self._not_members.discard(key)
+        else:
+            self._not_members.add(key)
+
     def _get_chat_member(self, params: dict) -> dict:
-        user_id = params["user_id"]
+        """Membership in the chat asked about: in a private chat its own user is a "member", as in Telegram."""
+        chat_id, user_id = params["chat_id"], params["user_id"]
         user = self._users.get(user_id) or {"id": user_id, "is_bot": False, "first_name": "User"}
-        return _chat_member(self.members.get(user_id, "left"), user)
+        if chat_id > 0:
+            if chat_id != user_id:
+                raise _ApiError(HTTPStatus.BAD_REQUEST, "Bad Request: user not found")
+            return _chat_member("member", user)
+        return _chat_member(self.members.get((chat_id, user_id), "left"), user,
+                            is_member=(chat_id, user_id) not in self._not_members)
 
 
 def _inline(markup: dict | None) -> dict | None:
@@ -706,7 +752,7 @@ _RESTRICTED_RIGHTS = ("can_change_info", "can_invite_users", "can_pin_messages",
                       "can_react_to_messages")
 
 
-def _chat_member(status: str, user: dict) -> dict:
+def _chat_member(status: str, user: dict, is_member: bool = True) -> dict:
     """A ChatMember of the given status, with the fields PTB requires for it (no rights at all)."""
     member: dict[str, Any] = {"status": status, "user": user}
     if status == "creator":
@@ -714,7 +760,7 @@ def _chat_member(status: str, user: dict) -> dict:
     elif status == "administrator":
         member.update(dict.fromkeys(_ADMIN_RIGHTS, False), can_manage_chat=True, can_manage_topics=True)
     elif status == "restricted":
-        member.update(dict.fromkeys(_RESTRICTED_RIGHTS, False), is_member=True, until_date=0)
+        member.update(dict.fromkeys(_RESTRICTED_RIGHTS, False), is_member=is_member, until_date=0)
     elif status == "kicked":
         member["until_date"] = 0
     return member

@@ -9,13 +9,12 @@ import contextlib
 import datetime as dt
 from pathlib import Path
 
-from telegram.ext import AIORateLimiter
-
 from bot.assistant import Assistant
 from bot.publishing import Publisher
 from bot.settings import OfficeHours, Settings, VolunteerGroup
 from bot.store import Store
 from bot.telegram.app import build_application
+from bot.telegram.lanes import UrgentFirstRateLimiter
 from tests.fake_telegram import TOKEN, FakeTelegram
 
 PERSON, VOLUNTEER, STRANGER = 4242, 777, 555
@@ -25,9 +24,10 @@ class RunningBot:
     """The Application started against the fake server; restartable on the same store."""
 
     def __init__(self, fake: FakeTelegram, engine, store: Store, settings: Settings,
-                 sources: tuple[Path, Path] | None = None):
+                 sources: tuple[Path, Path] | None = None, limiter: UrgentFirstRateLimiter | None = None):
         self.fake, self.engine, self.store, self.settings = fake, engine, store, settings
         self.sources = sources
+        self.limiter = limiter
         self.application = None
         self.assistant = None
 
@@ -36,7 +36,7 @@ class RunningBot:
                                    retention_days=self.settings.retention_days)
         publisher = Publisher(self.assistant, *self.sources) if self.sources else None
         # No throttling in tests, but Telegram's RetryAfter is still obeyed.
-        limiter = AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=2)
+        limiter = self.limiter or UrgentFirstRateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=2)
         self.application = build_application(self.settings, assistant=self.assistant, store=self.store,
                                              rate_limiter=limiter, publisher=publisher)
         await self.application.initialize()
@@ -56,17 +56,18 @@ class RunningBot:
 
 @contextlib.asynccontextmanager
 async def started_bot(engine, tmp_path: Path, *, forum: bool = True, sources: tuple[Path, Path] | None = None,
-                      **changes):
-    """A fake server and the bot started against it; ``changes`` override settings."""
+                      limiter: UrgentFirstRateLimiter | None = None, **changes):
+    """A fake server and the bot started against it; ``changes`` override
+    settings; ``limiter`` replaces the tests' unthrottled rate limiter."""
     fake = FakeTelegram(forum=forum)
     await fake.start()
-    fake.members[VOLUNTEER] = "member"
+    fake.add_member(VOLUNTEER)
     store = Store(tmp_path / "bot.sqlite3")
     settings = Settings(**{
         "token": TOKEN, "groups": (VolunteerGroup(fake.group_id),), "admins": frozenset(), "data_dir": tmp_path,
         "office_hours": ALWAYS_OPEN, "coalesce_seconds": 0, "api_base_url": fake.base_url,
         "api_file_url": fake.base_file_url, **changes})
-    running = RunningBot(fake, engine, store, settings, sources)
+    running = RunningBot(fake, engine, store, settings, sources, limiter)
     await running.start()
     try:
         yield running

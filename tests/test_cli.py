@@ -140,3 +140,23 @@ def test_run_with_a_malformed_group_id_says_which_setting(tmp_path):
     env = {"WEGWIJS_TELEGRAM_TOKEN": "123456:ABCDEFGHIJKLMNOP", "WEGWIJS_VOLUNTEER_GROUPS": "12345"}
     result = run_bot("run", "--data-dir", str(tmp_path), env=env)
     assert result.returncode == 2 and "WEGWIJS_VOLUNTEER_GROUPS" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_chat_with_a_data_dir_that_is_a_file_stops_with_one_clear_line(tmp_path):
+    data = tmp_path / "data"
+    data.write_text("not a directory")
+    result = run_bot("chat", "--data-dir", str(data))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"Cannot start: The data directory {data} is a file, not a directory. "
+        "Move that file aside, or choose another WEGWIJS_DATA_DIR (or --data-dir)."]
+
+
+def test_chat_with_a_data_dir_that_cannot_be_created_stops_with_one_clear_line(tmp_path):
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    result = run_bot("chat", "--data-dir", str(blocker / "data"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Cannot start: The data directory {blocker / 'data'} cannot be created")
+    assert f"{blocker} is a file" in lines[0] and "WEGWIJS_DATA_DIR" in lines[0]

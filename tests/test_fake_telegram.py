@@ -153,10 +153,11 @@ async def test_volunteers_write_in_topics(h):
     assert reply.params["message_thread_id"] == topic.message_thread_id
 
 
-async def test_forum_topics_count_up_and_deleted_ones_fail(h):
+async def test_a_topic_takes_the_groups_next_message_id_and_deleted_ones_fail(h):
     first = await h.bot.create_forum_topic(h.fake.group_id, "One")
+    posted = await h.bot.send_message(h.fake.group_id, "in between")
     second = await h.bot.create_forum_topic(h.fake.group_id, "Two")
-    assert (first.message_thread_id, second.message_thread_id) == (100, 101)
+    assert (first.message_thread_id, posted.message_id, second.message_thread_id) == (1, 2, 3)
     assert first.name == "One" and first.icon_color == 7322096
 
     h.fake.deleted_threads.add(first.message_thread_id)
@@ -172,11 +173,11 @@ async def test_a_group_without_topics_refuses_them():
 
 
 async def test_chat_members_follow_members(h):
-    h.fake.members[VOLUNTEER] = "administrator"
+    h.fake.add_member(VOLUNTEER, "administrator")
     assert (await h.bot.get_chat_member(h.fake.group_id, VOLUNTEER)).status == "administrator"
     assert (await h.bot.get_chat_member(h.fake.group_id, 99)).status == "left"
     for status in ("member", "creator", "kicked", "restricted"):
-        h.fake.members[VOLUNTEER] = status
+        h.fake.add_member(VOLUNTEER, status)
         assert (await h.bot.get_chat_member(h.fake.group_id, VOLUNTEER)).status == status
 
 
@@ -198,3 +199,20 @@ async def test_wait_for_times_out_with_the_recent_calls(h):
     await h.bot.send_message(PERSON, "hello")
     with pytest.raises(AssertionError, match=r"(?s)sendMessage, chat_id=1.*'text': 'hello'"):
         await h.fake.wait_for("sendMessage", timeout=0.05, chat_id=1)
+
+
+async def test_membership_is_per_chat_as_in_telegram(h):
+    other_group = -1002000000002
+    h.fake.add_member(VOLUNTEER, chat_id=other_group)
+    assert (await h.bot.get_chat_member(other_group, VOLUNTEER)).status == "member"
+    assert (await h.bot.get_chat_member(h.fake.group_id, VOLUNTEER)).status == "left"
+    # In a person's own private chat, Telegram calls the person a member.
+    assert (await h.bot.get_chat_member(PERSON, PERSON)).status == "member"
+    h.fake.add_member(VOLUNTEER, "restricted", is_member=False)
+    assert (await h.bot.get_chat_member(h.fake.group_id, VOLUNTEER)).is_member is False
+
+
+async def test_message_ids_are_counted_per_chat(h):
+    in_group = await h.bot.send_message(h.fake.group_id, "to the group")
+    in_private = await h.bot.send_message(PERSON, "to the person")
+    assert in_group.message_id == in_private.message_id == 1

@@ -47,15 +47,20 @@ async def stop_bot(process: asyncio.subprocess.Process) -> bytes:
     return output
 
 
+def webhook_settings(port: int) -> dict[str, str]:
+    return {"WEGWIJS_WEBHOOK_URL": "https://bot.example.org/telegram", "WEGWIJS_WEBHOOK_SECRET": "a-long-enough-secret",
+            "WEGWIJS_WEBHOOK_LISTEN": "127.0.0.1", "WEGWIJS_WEBHOOK_PORT": str(port)}
+
+
 async def test_webhook_mode_refuses_requests_without_the_secret(fake, tmp_path):
     port = free_port()
-    process = await start_bot(fake, tmp_path, WEGWIJS_WEBHOOK_URL="https://bot.example.org/telegram",
-                              WEGWIJS_WEBHOOK_SECRET="a-long-enough-secret", WEGWIJS_WEBHOOK_LISTEN="127.0.0.1",
-                              WEGWIJS_WEBHOOK_PORT=str(port))
+    process = await start_bot(fake, tmp_path, **webhook_settings(port))
     try:
         [webhook] = await fake.wait_for("setWebhook", timeout=60)
         assert webhook.params["url"] == "https://bot.example.org/telegram"
         assert webhook.params["secret_token"] == "a-long-enough-secret"
+        assert set(webhook.params["allowed_updates"]) >= {"message", "callback_query", "edited_message"}
+        assert fake.calls_to("setMyCommands")  # the application's post_init ran
         update = fake.person_says(1, "hi")  # queued for getUpdates too, but a webhook bot does not poll
         async with httpx.AsyncClient() as client:
             url = f"http://127.0.0.1:{port}/telegram"
@@ -69,7 +74,27 @@ async def test_webhook_mode_refuses_requests_without_the_secret(fake, tmp_path):
         assert answer.params["text"]
     finally:
         output = await stop_bot(process)
-    assert b"Traceback" not in output, output.decode()
+    assert process.returncode == 0 and b"Traceback" not in output, output.decode()
+    assert not fake.calls_to("getUpdates") and not fake.calls_to("deleteWebhook")  # the webhook stays set
+    assert b"refused 1 without the right secret" in output
+
+
+async def test_webhook_mode_retries_a_failing_start(fake, tmp_path):
+    fake.fail_next("setWebhook", 500, "Internal Server Error", times=2)
+    port = free_port()
+    process = await start_bot(fake, tmp_path, **webhook_settings(port))
+    try:
+        await fake.wait_for("setWebhook", count=3, timeout=60)
+        update = fake.person_says(1, "hi")
+        async with httpx.AsyncClient() as client:  # the server listens before setWebhook is called
+            accepted = await client.post(f"http://127.0.0.1:{port}/telegram", json=update,
+                                         headers={"X-Telegram-Bot-Api-Secret-Token": "a-long-enough-secret"})
+        assert accepted.status_code == 200
+        await fake.wait_for("sendMessage", chat_id=1)
+    finally:
+        output = await stop_bot(process)
+    assert output.count(b"trying again") == 2 and b"Traceback" not in output, output.decode()
+    assert process.returncode == 0
 
 
 async def test_a_failing_start_is_retried(fake, tmp_path):
@@ -84,7 +109,7 @@ async def test_a_failing_start_is_retried(fake, tmp_path):
 
 
 async def test_killed_in_the_middle_of_relaying_every_message_arrives_exactly_once(fake, tmp_path):
-    fake.members[VOLUNTEER] = "member"
+    fake.add_member(VOLUNTEER)
     process = await start_bot(fake, tmp_path, WEGWIJS_COALESCE_SECONDS="0")
     try:
         fake.person_says(PERSON, "/human")

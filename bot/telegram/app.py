@@ -7,7 +7,6 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from urllib.parse import urlparse
 
 from telegram import BotCommand, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
@@ -27,9 +26,11 @@ from bot.settings import Settings
 from bot.store import Store
 from bot.telegram.http import AiohttpRequest
 from bot.telegram.inbox import InboxRequest, UpdateOrder, replay
+from bot.telegram.lanes import UrgentFirstRateLimiter
 from bot.telegram.people import PersonHandlers
 from bot.telegram.relay import REDELIVERY_SECONDS, Relay
 from bot.telegram.volunteers import VolunteerHandlers
+from bot.telegram.webhook import run_webhook
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +47,13 @@ _NEW = filters.UpdateType.MESSAGE
 def build_application(settings: Settings, assistant: Assistant, store: Store, *,
                       rate_limiter: AIORateLimiter | None = None, publisher: Publisher | None = None) -> Application:
     """The bot with every handler, job and limit; not yet started."""
-    builder = (ApplicationBuilder().token(settings.token).concurrent_updates(UpdateOrder(store))
+    order = UpdateOrder(store, urgent=lambda update: _sounds_urgent(assistant, update))
+    builder = (ApplicationBuilder().token(settings.token).concurrent_updates(order)
                # One connection (the default) would serialise every request of every chat.
                .request(AiohttpRequest(CONNECTIONS)).get_updates_request(InboxRequest(store))
                # Telegram takes about 20 messages a minute into one group.
-               .rate_limiter(rate_limiter or AIORateLimiter(group_max_rate=20, group_time_period=60, max_retries=3)))
+               .rate_limiter(rate_limiter or UrgentFirstRateLimiter(group_max_rate=20, group_time_period=60,
+                                                                    max_retries=3)))
     if settings.api_base_url:
         builder = builder.base_url(settings.api_base_url)
     if settings.api_file_url:
@@ -85,6 +88,7 @@ def build_application(settings: Settings, assistant: Assistant, store: Store, *,
     async def retention(context) -> None:
         deleted = await asyncio.to_thread(store.apply_retention, settings.retention_days)
         log.info("retention (%d days): deleted %s", settings.retention_days, deleted)
+        await relay.erase()  # the expired tickets' topics
 
     jobs = application.job_queue
     jobs.run_once(recover, 0, name="recover")
@@ -94,6 +98,13 @@ def build_application(settings: Settings, assistant: Assistant, store: Store, *,
     if publisher is not None:
         jobs.run_repeating(people.watch_files, interval=WATCH_SECONDS, first=WATCH_SECONDS, name="watch_files")
     return application
+
+
+def _sounds_urgent(assistant: Assistant, update: Update) -> bool:
+    """An emergency, recognised on receipt (triggers only: cheap enough for every update)."""
+    message = update.message or update.edited_message
+    return bool(message and message.text and message.chat.type == "private"
+                and assistant.engine.emergency.trigger_in(message.text))
 
 
 async def _announce_commands(application: Application) -> None:
@@ -111,7 +122,8 @@ def use_fast_event_loop() -> None:
 
 def run(settings: Settings, assistant: Assistant, store: Store, publisher: Publisher | None = None) -> int:
     """Run until stopped; a failing start (Telegram unreachable, a 500 on
-    getMe) is retried with back-off instead of ending the process."""
+    getMe or setWebhook, the webhook's port taken) is retried with back-off
+    instead of ending the process."""
     use_fast_event_loop()
     delay = 1.0
     while True:
@@ -119,11 +131,10 @@ def run(settings: Settings, assistant: Assistant, store: Store, publisher: Publi
         started = time.monotonic()
         try:
             if settings.webhook_url:
-                # Telegram's requests without the secret token header are refused (403) by the webhook server.
-                application.run_webhook(
-                    listen=settings.webhook_listen, port=settings.webhook_port, webhook_url=settings.webhook_url,
-                    url_path=urlparse(settings.webhook_url).path.lstrip("/"), secret_token=settings.webhook_secret,
-                    allowed_updates=Update.ALL_TYPES, close_loop=False)
+                # Our own server (webhook.py): the secret is checked before a body is read, and an
+                # update is in the store before Telegram gets its 200. The application's updater
+                # is built but never started.
+                run_webhook(application, store, settings)
             else:
                 application.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=False)
             return 0

@@ -17,7 +17,7 @@ import asyncio
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -27,6 +27,8 @@ from bot.store import Store
 from bot.telegram.http import AiohttpRequest
 
 log = logging.getLogger(__name__)
+# python-telegram-bot's own limit on concurrent updates, left wide open (see UpdateOrder)
+_UNLIMITED = 2**31 - 1
 
 
 class InboxRequest(AiohttpRequest):
@@ -76,13 +78,21 @@ def _unreadable(update: dict) -> dict:
 
 
 class UpdateOrder(BaseUpdateProcessor):
-    """Updates of different chats run concurrently; those of one chat in
-    order, so a person's burst is answered and relayed as it was typed. An
-    update already handled (or being handled) is skipped."""
+    """Updates of different chats run concurrently, up to ``concurrent`` at
+    a time; those of one chat in order, so a person's burst is answered and
+    relayed as it was typed. An update already handled (or being handled) is
+    skipped. An update that ``urgent`` recognises on receipt (an emergency)
+    does not wait for a free place behind a crowd.
 
-    def __init__(self, store: Store, max_concurrent_updates: int = 64):
-        super().__init__(max_concurrent_updates)
+    python-telegram-bot makes a task of every update at once and lets them
+    through its own semaphore first come, first served; that semaphore is
+    set wide open here, and the limit is this class's own."""
+
+    def __init__(self, store: Store, concurrent: int = 64, urgent: Callable[[Update], bool] = lambda update: False):
+        super().__init__(_UNLIMITED)
         self.store = store
+        self.urgent = urgent
+        self._places = asyncio.Semaphore(concurrent)
         self._locks: defaultdict[int | None, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._running: set[int] = set()
         # Ids above every id stored at start are new, unless this process handled them: no query needed.
@@ -105,8 +115,12 @@ class UpdateOrder(BaseUpdateProcessor):
         if update_id is not None:
             self._running.add(update_id)
         try:
-            async with lock:
-                await coroutine
+            if isinstance(update, Update) and self.urgent(update):
+                async with lock:
+                    await coroutine
+            else:
+                async with self._places, lock:
+                    await coroutine
         finally:
             if update_id is not None:
                 self.store.mark_update_handled(update_id)
@@ -128,8 +142,17 @@ async def replay(application: Application, store: Store) -> int:
     """Queue the updates that were received but not handled before the last
     stop (a crash, a SIGKILL); returns how many."""
     bodies = store.unhandled_updates()
+    replayed = 0
     for body in bodies:
-        await application.update_queue.put(Update.de_json(json.loads(body), application.bot))
-    if bodies:
-        log.info("replaying %d update(s) received before the restart", len(bodies))
-    return len(bodies)
+        data = json.loads(body)
+        try:
+            update = Update.de_json(data, application.bot)
+        except Exception:  # noqa: BLE001 - one unreadable update must not hold back those behind it
+            log.warning("stored update %s cannot be read by python-telegram-bot; skipped", data["update_id"])
+            store.mark_update_handled(data["update_id"])
+            continue
+        await application.update_queue.put(update)
+        replayed += 1
+    if replayed:
+        log.info("replaying %d update(s) received before the restart", replayed)
+    return replayed

@@ -7,7 +7,7 @@ import logging
 
 from telegram import Bot, Update
 from telegram.constants import ParseMode
-from telegram.error import Forbidden
+from telegram.error import Forbidden, TimedOut
 from telegram.ext import ContextTypes
 
 from bot.assistant import Assistant, Reply
@@ -15,7 +15,7 @@ from bot.i18n import translator
 from bot.limits import DROP, WARN, FloodLimit
 from bot.publishing import Publisher
 from bot.settings import Settings
-from bot.store import Person, Source, Store
+from bot.store import Person, Source, Store, Ticket
 from bot.telegram.relay import Relay
 from bot.telegram.render import escaped_lines, pack
 
@@ -53,24 +53,31 @@ class PersonHandlers:
     async def _say(self, update: Update, text: str) -> None:
         await _send_text(update.get_bot(), update.effective_chat.id, text)
 
-    async def _run(self, update: Update, call, *args, traces: list | None = None) -> None:
-        """Ask the assistant, answer, and sync the ticket; ``traces`` are what
-        to erase from the volunteers' group if the person is forgotten. The
-        assistant runs on the event loop: matching takes about a millisecond
-        (rapidfuzz's cdist releases the GIL anyway) and a thread hop cost a
-        third of the throughput."""
+    async def _run(self, update: Update, call, *args, placed: list[Ticket] | None = None) -> None:
+        """Ask the assistant, answer, and sync the ticket; ``placed`` are the
+        tickets to clear from the groups if the person is forgotten. The assistant runs
+        on the event loop: matching takes about a millisecond (rapidfuzz's
+        cdist releases the GIL anyway) and a thread hop cost a third of the
+        throughput."""
         person = self.person(update)
         before = self.store.open_ticket_of(person.id)
         replies: list[Reply] = call(person, *args)
         forgotten = not self.store.person_exists(person.id)
         after = None if forgotten else self.store.open_ticket_of(person.id)
-        shown = [r for r in replies if r.kind != "relayed"]
+        chat = update.effective_chat.id
+        for reply in replies:
+            if reply.kind == "emergency":
+                await self.relay.send_urgently(person.id, chat, reply, update.update_id)
+        shown = [r for r in replies if r.kind not in ("relayed", "emergency")]
         try:
-            await self.relay.send_replies(update.effective_chat.id, shown)
+            await self.relay.send_replies(chat, shown)
         except Forbidden:
             log.info("person %s blocked the bot", person.id)
+        except TimedOut:
+            # Telegram may well have taken it: "something went wrong" after the answer would be wrong.
+            log.warning("person %s: Telegram did not confirm an answer in time", person.id)
         if forgotten:
-            await self.relay.erase(traces or [])
+            await self.relay.person_forgotten(placed or [])
         elif after is not None and (before is None or before.id != after.id):
             await self.relay.open(after.id)
         elif after is not None and any(r.kind in ("relayed", "emergency") for r in replies):
@@ -92,9 +99,8 @@ class PersonHandlers:
             problems = await self.publisher.reload()
             await self._say(update, self.publisher.report(problems, self.settings.volunteer_language))
             return
-        traces = self.store.traces_in_groups(self.person(update).id) if name == "forget" else None
-        await self._run(update, self.assistant.on_command, name, update.effective_user.language_code,
-                        traces=traces)
+        placed = self.store.placed_tickets(self.person(update).id) if name == "forget" else None
+        await self._run(update, self.assistant.on_command, name, update.effective_user.language_code, placed=placed)
 
     # messages and buttons
 
