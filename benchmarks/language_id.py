@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.engine import Engine  # noqa: E402
+from bot.understanding.engine import Engine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 

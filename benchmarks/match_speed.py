@@ -23,9 +23,9 @@ from rapidfuzz import fuzz, process
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.engine import Engine  # noqa: E402
-from bot.knowledge import KnowledgeBase, load_knowledge  # noqa: E402
-from bot.normalize import fold  # noqa: E402
+from bot.understanding.engine import Engine  # noqa: E402
+from bot.content.knowledge import KnowledgeBase, load_knowledge  # noqa: E402
+from bot.understanding.normalize import fold  # noqa: E402
 
 KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
 OUT_OF_SCOPE = [

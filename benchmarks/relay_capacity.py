@@ -33,9 +33,9 @@ sys.path.insert(0, str(ROOT))
 from telegram.ext import AIORateLimiter  # noqa: E402
 
 from bot.assistant import Assistant  # noqa: E402
-from bot.engine import Engine  # noqa: E402
+from bot.understanding.engine import Engine  # noqa: E402
 from bot.settings import OfficeHours, Settings, VolunteerGroup  # noqa: E402
-from bot.store import Store  # noqa: E402
+from bot.people.store import Store  # noqa: E402
 from bot.telegram.app import build_application  # noqa: E402
 from tests.fake_telegram import TOKEN, FakeTelegram  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""Speed of scrubbing personal data (bot/scrub.py), which runs on the event
+"""Speed of scrubbing personal data (bot/people/scrub.py), which runs on the event
 loop for every question kept: microseconds per call for typical questions and
 for single words of 4,096 and 65,536 characters, the longest a pattern could
 backtrack over.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.scrub import scrub  # noqa: E402
+from bot.people.scrub import scrub  # noqa: E402
 
 TYPICAL = [
     "Hoeveel is de huurwaarborg voor een appartement in Gent?",

@@ -11,14 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from bot.conversations import ACTION as GUIDE
-from bot.conversations import ORIGINAL_LANGUAGE, Conversation, Position
-from bot.engine import Engine, Match
+from bot.content.conversations import ACTION as GUIDE
+from bot.content.conversations import ORIGINAL_LANGUAGE, Conversation, Position
+from bot.understanding.engine import Engine, Match
 from bot.i18n import fallback_chain, native_name, negotiate, text_direction, translator
-from bot.knowledge import Entry, Link
-from bot.languages import LANGUAGES
+from bot.content.knowledge import Entry, Link
+from bot.understanding.languages import LANGUAGES
 from bot.settings import OfficeHours
-from bot.store import Person, Source, Store
+from bot.people.store import Person, Source, Store
 
 # A person may open this many tickets a day (an emergency always opens one).
 MAX_TICKETS_PER_DAY = 5

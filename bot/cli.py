@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.engine import Engine, KnowledgeError
+from bot.understanding.engine import Engine, KnowledgeError
 
 if TYPE_CHECKING:
-    from bot.store import Store
+    from bot.people.store import Store
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT_ROOT.parent / "shared"
@@ -36,7 +36,7 @@ def _load_engine(args: argparse.Namespace) -> Engine:
 def _open_store(data_dir: Path) -> "Store":
     """The store in ``data_dir``; a damaged, locked or unwritable database, or a data directory
     that cannot be created, ends the command with one clear line (exit status 2)."""
-    from bot.store import Store, StoreError
+    from bot.people.store import Store, StoreError
 
     try:
         return Store(data_dir / "wegwijs.sqlite3")
@@ -67,7 +67,7 @@ def command_match(args: argparse.Namespace) -> int:
 
 
 def command_eval(args: argparse.Namespace) -> int:
-    from bot.evaluation import evaluate, print_report
+    from bot.reports.evaluation import evaluate, print_report
 
     engine = _load_engine(args)
     print_report(evaluate(engine, args.file, use_language=args.use_language), sys.stdout)
@@ -75,7 +75,7 @@ def command_eval(args: argparse.Namespace) -> int:
 
 
 def command_check(args: argparse.Namespace) -> int:
-    from bot.check import check_all
+    from bot.content.check import check_all
 
     problems = check_all(args.knowledge, args.conversations, args.intents)
     for problem in problems:
@@ -87,7 +87,7 @@ def command_check(args: argparse.Namespace) -> int:
 
 
 def command_coverage(args: argparse.Namespace) -> int:
-    from bot.coverage import coverage_table
+    from bot.content.coverage import coverage_table
 
     engine = _load_engine(args)
     print(coverage_table(engine.knowledge, engine.conversations))
@@ -96,7 +96,7 @@ def command_coverage(args: argparse.Namespace) -> int:
 
 def command_report(args: argparse.Namespace) -> int:
     """What to improve: coverage, unanswered and 👎 questions, tickets (text, or --html FILE)."""
-    from bot.report import as_html, as_text, build_report
+    from bot.reports.report import as_html, as_text, build_report
 
     engine = _load_engine(args)
     store = _open_store(args.data_dir)
@@ -114,7 +114,7 @@ def command_report(args: argparse.Namespace) -> int:
 
 def command_chat(args: argparse.Namespace) -> int:
     from bot.assistant import Assistant
-    from bot.chat import TerminalChat
+    from bot.terminal.chat import TerminalChat
 
     engine = _load_engine(args)
     store = _open_store(args.data_dir)

@@ -12,7 +12,7 @@ from babel import Locale, UnknownLocaleError
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from bot.languages import LANGUAGES
+from bot.understanding.languages import LANGUAGES
 
 LOCALE_DIR = Path(__file__).parent / "locales"
 DOMAIN = "messages"

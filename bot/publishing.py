@@ -10,9 +10,9 @@ import logging
 from pathlib import Path
 
 from bot.assistant import Assistant
-from bot.engine import Engine, KnowledgeError
+from bot.understanding.engine import Engine, KnowledgeError
 from bot.i18n import translator
-from bot.yamlfile import Problem
+from bot.content.yamlfile import Problem
 
 log = logging.getLogger(__name__)
 

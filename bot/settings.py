@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_time, get_day_names
 
-from bot.languages import LANGUAGES
+from bot.understanding.languages import LANGUAGES
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.assistant import Assistant
-from bot.engine import Engine
-from bot.store import Store
+from bot.understanding.engine import Engine
+from bot.people.store import Store
 
 # python-telegram-bot's RetryAfter as a timedelta, as in its next major version.
 os.environ.setdefault("PTB_TIMEDELTA", "true")

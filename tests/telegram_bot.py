@@ -12,7 +12,7 @@ from pathlib import Path
 from bot.assistant import Assistant
 from bot.publishing import Publisher
 from bot.settings import OfficeHours, Settings, VolunteerGroup
-from bot.store import Store
+from bot.people.store import Store
 from bot.telegram.app import build_application
 from bot.telegram.lanes import UrgentFirstRateLimiter
 from tests.fake_telegram import TOKEN, FakeTelegram

@@ -3,7 +3,7 @@
 import pytest
 
 from bot.assistant import Assistant
-from bot.languages import LANGUAGES
+from bot.understanding.languages import LANGUAGES
 
 
 def test_start_greets_in_the_phone_language_and_offers_every_language(assistant, store):

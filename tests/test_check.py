@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from bot.check import check_all
+from bot.content.check import check_all
 from tests.test_knowledge import GOOD_ENTRY, topic_file, write
 
 
@@ -58,7 +58,7 @@ def test_a_review_with_a_time_is_an_error_not_a_traceback(tmp_path):
 
 
 def test_an_oversized_intents_file_is_refused(tmp_path, monkeypatch):
-    from bot import yamlfile
+    from bot.content import yamlfile
 
     monkeypatch.setattr(yamlfile, "MAX_FILE_BYTES", 1000)
     problems = problems_of(tmp_path, intents="intents:\n" + "  - {id: housing.rental-deposit}\n" * 40)

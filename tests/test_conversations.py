@@ -4,11 +4,11 @@ import textwrap
 
 import pytest
 
-from bot.conversations import load_conversations
-from bot.knowledge import load_knowledge
-from bot.languages import LANGUAGES
+from bot.content.conversations import load_conversations
+from bot.content.knowledge import load_knowledge
+from bot.understanding.languages import LANGUAGES
 from tests.conftest import CONVERSATIONS, KNOWLEDGE
-from bot.yamlfile import errors_in
+from bot.content.yamlfile import errors_in
 from tests.test_knowledge import write
 
 
@@ -124,7 +124,7 @@ def test_a_conversation_date_with_a_time_is_refused(tmp_path, knowledge):
 
 
 def test_a_conversation_file_over_the_size_limit_is_refused(tmp_path, knowledge, monkeypatch):
-    from bot import yamlfile
+    from bot.content import yamlfile
 
     monkeypatch.setattr(yamlfile, "MAX_FILE_BYTES", 200)
     conversations, _, [error] = problems_of(tmp_path, knowledge, GOOD)
@@ -134,7 +134,7 @@ def test_a_conversation_file_over_the_size_limit_is_refused(tmp_path, knowledge,
 
 
 def test_knowledge_and_conversations_together_over_the_total_limit_are_refused(tmp_path, knowledge, monkeypatch):
-    from bot import yamlfile
+    from bot.content import yamlfile
 
     assert knowledge.source_bytes > 1_000_000  # the bundled knowledge files, counted when they were loaded
     monkeypatch.setattr(yamlfile, "MAX_TOTAL_BYTES", knowledge.source_bytes + 100)

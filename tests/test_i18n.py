@@ -17,7 +17,7 @@ def template_ids():
 
 
 def test_every_language_has_a_catalog():
-    from bot.languages import LANGUAGES
+    from bot.understanding.languages import LANGUAGES
 
     assert set(available_interface_languages()) == set(LANGUAGES)
 

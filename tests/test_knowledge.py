@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-from bot.knowledge import load_knowledge
+from bot.content.knowledge import load_knowledge
 
 GOOD_ENTRY = """\
   - id: housing.rental-deposit
@@ -180,7 +180,7 @@ def test_a_directory_named_like_a_topic_file_is_a_problem(tmp_path):
 
 
 def test_a_file_over_the_size_limit_is_refused_before_it_is_parsed(tmp_path):
-    from bot import yamlfile
+    from bot.content import yamlfile
 
     write(tmp_path, "housing.yaml", topic_file(GOOD_ENTRY))
     big = tmp_path / "big.yaml"
@@ -191,7 +191,7 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_parsed(tmp_path):
 
 
 def test_a_base_over_the_total_limit_is_refused_before_anything_is_parsed(tmp_path, monkeypatch):
-    from bot import yamlfile
+    from bot.content import yamlfile
 
     monkeypatch.setattr(yamlfile, "MAX_TOTAL_BYTES", 3000)
     write(tmp_path, "housing.yaml", topic_file(GOOD_ENTRY))
@@ -207,7 +207,7 @@ def test_a_base_over_the_total_limit_is_refused_before_anything_is_parsed(tmp_pa
 
 
 def test_the_bundled_base_is_well_within_the_size_limits():
-    from bot.yamlfile import MAX_FILE_BYTES, MAX_TOTAL_BYTES
+    from bot.content.yamlfile import MAX_FILE_BYTES, MAX_TOTAL_BYTES
     from tests.conftest import CONVERSATIONS, KNOWLEDGE
 
     files = [*KNOWLEDGE.glob("*.yaml"), *CONVERSATIONS.glob("*.yaml")]

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.languages import LanguageIdentifier, script_of
+from bot.understanding.languages import LanguageIdentifier, script_of
 
 
 @pytest.mark.parametrize(("text", "script"), [

@@ -4,9 +4,9 @@ import copy
 
 import pytest
 
-from bot.engine import Engine, Thresholds
-from bot.knowledge import Entry, KnowledgeBase
-from bot.matching import Matcher, PhrasingIndex, features
+from bot.understanding.engine import Engine, Thresholds
+from bot.content.knowledge import Entry, KnowledgeBase
+from bot.understanding.matching import Matcher, PhrasingIndex, features
 from tests.conftest import KNOWLEDGE
 
 

@@ -1,4 +1,4 @@
-from bot.normalize import clean, fold
+from bot.understanding.normalize import clean, fold
 
 
 def test_case_and_latin_accents_fold_away():

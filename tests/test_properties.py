@@ -11,9 +11,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.knowledge import load_knowledge
-from bot.normalize import fold
-from bot.scrub import scrub
+from bot.content.knowledge import load_knowledge
+from bot.understanding.normalize import fold
+from bot.people.scrub import scrub
 from tests.conftest import KNOWLEDGE
 
 ACTIONS = {"answer", "clarify", "escalate", "emergency", "smalltalk"}

@@ -103,7 +103,7 @@ async def test_an_impossible_date_is_reported_to_the_admin_with_file_and_line(bo
 
 
 async def test_a_failed_rebuild_is_reported_once_and_not_retried_until_a_file_changes(bot, tmp_path, monkeypatch):
-    from bot.engine import Engine
+    from bot.understanding.engine import Engine
 
     rebuilds = []
     real = Engine.from_directory
@@ -159,7 +159,7 @@ async def test_an_unexpected_failure_of_the_rebuild_is_reported_and_not_retried(
 
 
 async def test_an_oversized_file_is_refused_on_reload(bot, tmp_path):
-    from bot.yamlfile import MAX_FILE_BYTES
+    from bot.content.yamlfile import MAX_FILE_BYTES
 
     running = bot.assistant.engine
     big = tmp_path / "conversations" / "big.yaml"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bot.cli import SHARED
-from bot.evaluation import evaluate
+from bot.reports.evaluation import evaluate
 
 DEV_SET = SHARED / "eval" / "dev.jsonl"
 

@@ -1,7 +1,7 @@
 """Replies as Telegram messages: escaped, split safely, buttons laid out."""
 
 from bot.assistant import Button, Reply
-from bot.knowledge import Link
+from bot.content.knowledge import Link
 from bot.telegram.render import MAX_MESSAGE, keyboard, messages
 
 

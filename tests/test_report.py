@@ -11,8 +11,8 @@ import subprocess
 import pytest
 
 from bot.cli import main
-from bot.report import build_report, group_similar
-from bot.store import Store
+from bot.reports.report import build_report, group_similar
+from bot.people.store import Store
 
 UNANSWERED = ["waar kan ik mijn rijbewijs omwisselen", "rijbewijs omwisselen waar", "hoe rijbewijs omwisselen gent",
               "كيف ابدل رخصة القيادة", "call me on 0470 12 34 56 please", "my mail is amina@example.org"]

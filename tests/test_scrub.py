@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.scrub import scrub
+from bot.people.scrub import scrub
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import Source, Store, StoreError
+from bot.people.store import Source, Store, StoreError
 
 
 def test_a_person_is_created_once_and_keeps_a_language(store):

@@ -23,7 +23,7 @@ from telegram.ext import (
 from bot.assistant import Assistant
 from bot.publishing import Publisher
 from bot.settings import Settings
-from bot.store import Store
+from bot.people.store import Store
 from bot.telegram.http import AiohttpRequest
 from bot.telegram.inbox import InboxRequest, UpdateOrder, replay
 from bot.telegram.lanes import UrgentFirstRateLimiter

@@ -23,7 +23,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, BaseUpdateProcessor
 
-from bot.store import Store
+from bot.people.store import Store
 from bot.telegram.http import AiohttpRequest
 
 log = logging.getLogger(__name__)

@@ -12,10 +12,10 @@ from telegram.ext import ContextTypes
 
 from bot.assistant import Assistant, Reply
 from bot.i18n import translator
-from bot.limits import DROP, WARN, FloodLimit
+from bot.people.limits import DROP, WARN, FloodLimit
 from bot.publishing import Publisher
 from bot.settings import Settings
-from bot.store import Person, Source, Store, Ticket
+from bot.people.store import Person, Source, Store, Ticket
 from bot.telegram.relay import Relay
 from bot.telegram.render import escaped_lines, pack
 

@@ -28,7 +28,7 @@ from telegram.ext import ContextTypes, JobQueue
 from bot.assistant import Assistant, Reply
 from bot.i18n import native_name, translator
 from bot.settings import Settings
-from bot.store import Store, Ticket, TicketMessage
+from bot.people.store import Store, Ticket, TicketMessage
 from bot.telegram.lanes import URGENT, UrgentFirstRateLimiter
 from bot.telegram.render import escape, escaped_lines, messages, pack
 

@@ -18,9 +18,9 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.i18n import translator
-from bot.queue import queue_text
+from bot.people.queue import queue_text
 from bot.settings import Settings
-from bot.store import Source, Store, Ticket
+from bot.people.store import Source, Store, Ticket
 from bot.telegram.relay import Relay
 
 log = logging.getLogger(__name__)

@@ -41,7 +41,7 @@ from telegram.error import NetworkError
 from telegram.ext import Application, ExtBot
 
 from bot.settings import Settings
-from bot.store import Store
+from bot.people.store import Store
 
 log = logging.getLogger(__name__)
 

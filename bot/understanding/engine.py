@@ -8,13 +8,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bot.emergency import EmergencyDetector
-from bot.conversations import Conversation, load_conversations
-from bot.knowledge import KnowledgeBase, load_knowledge
-from bot.languages import LanguageIdentifier
-from bot.matching import Matcher, Scored
-from bot.normalize import fold
-from bot.yamlfile import Problem, errors_in
+from bot.understanding.emergency import EmergencyDetector
+from bot.content.conversations import Conversation, load_conversations
+from bot.content.knowledge import KnowledgeBase, load_knowledge
+from bot.understanding.languages import LanguageIdentifier
+from bot.understanding.matching import Matcher, Scored
+from bot.understanding.normalize import fold
+from bot.content.yamlfile import Problem, errors_in
 
 MAX_CLARIFY = 3
 # A clarify candidate must score at least this share of the best one.

@@ -12,8 +12,8 @@ import re
 
 from rapidfuzz import fuzz, process
 
-from bot.knowledge import KnowledgeBase
-from bot.normalize import fold
+from bot.content.knowledge import KnowledgeBase
+from bot.understanding.normalize import fold
 
 # A single word at least this long, this similar (rapidfuzz ratio), counts as the trigger.
 _FUZZY_MIN_LENGTH = 6

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from bot.knowledge import KnowledgeBase
-from bot.normalize import fold
+from bot.content.knowledge import KnowledgeBase
+from bot.understanding.normalize import fold
 
 # Phrasings kept after retrieval, and features too common to be worth a posting walk.
 RETRIEVE_LIMIT = 60

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from bot.engine import Engine, Match
+from bot.understanding.engine import Engine, Match
 
 
 @dataclass

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sqlite_utils import Database, Migrations
 
-from bot.scrub import scrub
+from bot.people.scrub import scrub
 
 migrations = Migrations("wegwijs")
 # Telegram offers an unconfirmed update again for at most a day.

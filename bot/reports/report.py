@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from bot.coverage import coverage_totals, translation_rows
-from bot.engine import Engine
+from bot.content.coverage import coverage_totals, translation_rows
+from bot.understanding.engine import Engine
 from bot.i18n import native_name
-from bot.languages import LANGUAGES
-from bot.normalize import fold
-from bot.scrub import scrub
-from bot.store import Store
+from bot.understanding.languages import LANGUAGES
+from bot.understanding.normalize import fold
+from bot.people.scrub import scrub
+from bot.people.store import Store
 
 # Two questions belong together when their words overlap this much (rapidfuzz token_sort_ratio, 0-100).
 SIMILAR = 65

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.i18n import native_name, translator
-from bot.store import Store
+from bot.people.store import Store
 
 
 def queue_text(store: Store, lang: str) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.normalize import clean
+from bot.understanding.normalize import clean
 
 LANGUAGES = ("nl", "en", "fr", "ar", "fa", "ps", "ti", "so", "tr", "uk", "ru")
 

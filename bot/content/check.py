@@ -7,10 +7,10 @@ import datetime as dt
 from collections import defaultdict
 from pathlib import Path
 
-from bot.conversations import load_conversations
-from bot.knowledge import KnowledgeBase, load_knowledge
-from bot.languages import LANGUAGES
-from bot.yamlfile import LineList, Problem, YamlError, line_of, load_yaml
+from bot.content.conversations import load_conversations
+from bot.content.knowledge import KnowledgeBase, load_knowledge
+from bot.understanding.languages import LANGUAGES
+from bot.content.yamlfile import LineList, Problem, YamlError, line_of, load_yaml
 
 STALE_AFTER = dt.timedelta(days=365)
 # Phrasings per language an entry should have for matching to work in that language.

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bot.conversations import Conversation
-from bot.knowledge import KnowledgeBase
-from bot.languages import LANGUAGES
+from bot.content.conversations import Conversation
+from bot.content.knowledge import KnowledgeBase
+from bot.understanding.languages import LANGUAGES
 
 MARKS = {"original": "O", "reviewed": "R", "machine": "M", None: "·"}
 LEGEND = "O original  R reviewed by a person  M machine translation  · missing (readers get a fallback)"

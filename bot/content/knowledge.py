@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.normalize import fold
-from bot.yamlfile import (SLUG, FileReader, LineList, Problem, documents, errors_in, line_of, total_size,
+from bot.understanding.normalize import fold
+from bot.content.yamlfile import (SLUG, FileReader, LineList, Problem, documents, errors_in, line_of, total_size,
                           total_size_problem)
 
 KINDS = ("answer", "human", "emergency", "smalltalk", "decline")

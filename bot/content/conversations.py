@@ -17,9 +17,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.knowledge import TRANSLATION_STATUSES, KnowledgeBase, is_date
-from bot.languages import LANGUAGES
-from bot.yamlfile import SLUG, MAX_TOTAL_BYTES, FileReader, Problem, documents, line_of, total_size, total_size_problem
+from bot.content.knowledge import TRANSLATION_STATUSES, KnowledgeBase, is_date
+from bot.understanding.languages import LANGUAGES
+from bot.content.yamlfile import SLUG, MAX_TOTAL_BYTES, FileReader, Problem, documents, line_of, total_size, total_size_problem
 
 # Button data is "guide:<id>:<path>", one digit per choice, and Telegram
 # allows 64 bytes of it.

@@ -7,7 +7,7 @@ import textwrap
 from typing import TextIO
 
 from bot.assistant import Assistant, Reply
-from bot.queue import queue_text
+from bot.people.queue import queue_text
 
 TERMINAL_COMMANDS = ("/queue", "/quit")
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from bot.languages import LANGUAGES
+from bot.understanding.languages import LANGUAGES
 
 
 # Ids of topics, entries and conversations: lower-case letters, digits and dashes.

@@ -1,0 +1,2 @@
+"""The content files: YAML loading with line numbers, the knowledge base,
+guided conversations, and the maintainers' checks and coverage."""

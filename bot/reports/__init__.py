@@ -1,0 +1,1 @@
+"""For maintainers: the report on what to improve, and the quality evaluation."""

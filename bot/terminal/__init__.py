@@ -1,0 +1,1 @@
+"""The terminal front end: the assistant in a shell, for trying it without Telegram."""
