@@ -68,9 +68,13 @@ def command_match(args: argparse.Namespace) -> int:
 
 def command_eval(args: argparse.Namespace) -> int:
     from bot.reports.evaluation import evaluate, print_report
+    from bot.reports.safety import evaluate_safety, print_safety_report
 
     engine = _load_engine(args)
-    print_report(evaluate(engine, args.file, use_language=args.use_language), sys.stdout)
+    if args.safety:
+        print_safety_report(evaluate_safety(engine, args.safety), sys.stdout)
+    else:
+        print_report(evaluate(engine, args.file, use_language=args.use_language), sys.stdout)
     return 0
 
 
@@ -172,6 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("file", nargs="?", type=Path, default=SHARED / "eval" / "dev.jsonl")
     evaluation.add_argument("--use-language", action="store_true",
                             help="pass each question's language as the person's chosen language")
+    evaluation.add_argument("--safety", type=Path, nargs="?", const=PROJECT_ROOT / "safety" / "heldout",
+                            metavar="DIR", help="measure danger recognition instead, on the safety data "
+                                                "(default safety/heldout): recall and false alarms")
     evaluation.set_defaults(run=command_eval)
 
     check = commands.add_parser("check", help="validate knowledge/ and conversations/")
