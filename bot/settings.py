@@ -67,6 +67,8 @@ class Settings:
     data_dir: Path
     office_hours: OfficeHours = OfficeHours()
     reminder_minutes: int = 30
+    # An unclaimed emergency ticket is recalled this soon, and again as often, until someone claims it.
+    emergency_reminder_minutes: int = 3
     retention_days: int = 180
     coalesce_seconds: float = 3.0
     volunteer_language: str = "en"
@@ -166,6 +168,7 @@ def settings_from(env: Mapping[str, str], data_dir: Path) -> Settings:
         office_hours=_office_hours(env.get("WEGWIJS_OFFICE_HOURS", "mon-fri 09:00-17:00"),
                                    env.get("WEGWIJS_TIMEZONE", "Europe/Brussels")),
         reminder_minutes=_integer(env, "WEGWIJS_REMINDER_MINUTES", 30, minimum=1),
+        emergency_reminder_minutes=_integer(env, "WEGWIJS_EMERGENCY_REMINDER_MINUTES", 3, minimum=1),
         retention_days=_integer(env, "WEGWIJS_RETENTION_DAYS", 180, minimum=1),
         coalesce_seconds=_integer(env, "WEGWIJS_COALESCE_SECONDS", 3),
         volunteer_language=_language(env, "WEGWIJS_VOLUNTEER_LANGUAGE", "en"),

@@ -256,3 +256,43 @@ async def test_replay_skips_a_stored_update_it_cannot_read_and_handles_the_rest(
     await bot.start()
     await until(lambda: all(count_in(fake.texts_in(fake.group_id), f"after the bad one {n}") == 1 for n in range(2)))
     assert "cannot be read" in caplog.text
+
+
+# volunteers see an emergency at once
+
+async def test_an_emergency_ticket_starts_with_a_siren_and_quotes_the_message(bot):
+    fake = bot.fake
+    fake.person_says(PERSON, EMERGENCY)
+    [topic] = await fake.wait_for("createForumTopic")
+    assert topic.params["name"].startswith("🚨 #1") and "Emergency" in topic.params["name"]
+    [summary] = await fake.wait_for("sendMessage", chat_id=fake.group_id)
+    assert f"«{EMERGENCY}»" in summary.params["text"]
+
+
+async def test_a_ticket_that_becomes_an_emergency_is_renamed_and_told(bot):
+    fake = bot.fake
+    thread = await open_ticket(bot)
+    fake.person_says(PERSON, EMERGENCY)
+    [renamed] = await fake.wait_for("editForumTopic")
+    assert renamed.params["message_thread_id"] == thread and renamed.params["name"].startswith("🚨 #1")
+    await until(lambda: any(f"«{EMERGENCY}»" in text for text in fake.texts_in(fake.group_id)))
+
+
+@pytest.mark.parametrize("bot", [{"emergency_reminder_minutes": 0}], indirect=True)
+async def test_an_unclaimed_emergency_is_recalled_again_and_again_until_claimed(bot):
+    fake = bot.fake
+    fake.person_says(PERSON, EMERGENCY)
+    await until(lambda: bot.store.ticket(1) is not None and bot.store.ticket(1).summary_message_id is not None)
+    thread = bot.store.ticket(1).thread_id
+
+    def recalls() -> int:
+        return sum("nobody has claimed it" in text for text in fake.texts_in(fake.group_id))
+
+    for expected in (1, 2):
+        await bot.run_job("remind_waiting")
+        await until(lambda expected=expected: recalls() == expected)
+    fake.volunteer_says(VOLUNTEER, "/claim", thread_id=thread)
+    await until(lambda: bot.store.ticket(1).claimed_by == str(VOLUNTEER))
+    await bot.run_job("remind_waiting")
+    await asyncio.sleep(0.2)
+    assert recalls() == 2

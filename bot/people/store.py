@@ -328,6 +328,13 @@ class Store:
             row["candidates"] = json.loads(row["candidates"] or "[]")
         return rows[::-1]
 
+    def last_emergency_message(self, person_id: int) -> str | None:
+        """The (scrubbed) text of the person's latest message that raised the alarm."""
+        with self._lock:
+            rows = self._rows("select text from exchanges where person_id = ? and action = 'emergency'"
+                              " order by id desc limit 1", [person_id])
+        return rows[0]["text"] if rows else None
+
     def record_feedback(self, person_id: int, entry_id: str, helpful: bool) -> None:
         """👍 or 👎 on an answer, with the (scrubbed) question that led to it."""
         with self._lock:
@@ -444,17 +451,26 @@ class Store:
             self.db["tickets"].update(ticket_id, {"status": "open", "closed": None, "closing_note": None,
                                                   "reminded": 0})
 
-    def tickets_waiting(self, created_before: str) -> list[Ticket]:
-        """Open, unclaimed tickets created before the given time that got no reminder yet."""
+    def tickets_waiting(self, now: dt.datetime, minutes: int, emergency_minutes: int) -> list[Ticket]:
+        """Open, unclaimed tickets due for a reminder: once after ``minutes``;
+        an emergency after ``emergency_minutes`` and again every
+        ``emergency_minutes`` until someone claims it."""
+        due = []
         with self._lock:
-            rows = self.db["tickets"].rows_where(
-                "status = 'open' and claimed_by is null and reminded = 0 and created <= ?", [created_before],
-                order_by="id")
-            return [self._from_row(r) for r in rows]
+            rows = self._rows("select * from tickets where status = 'open' and claimed_by is null order by id", [])
+        for row in rows:
+            waited = now - dt.datetime.fromisoformat(row["created"])
+            if row["emergency"]:
+                if waited >= dt.timedelta(minutes=emergency_minutes * (row["reminded"] + 1)):
+                    due.append(self._from_row(row))
+            elif not row["reminded"] and waited >= dt.timedelta(minutes=minutes):
+                due.append(self._from_row(row))
+        return due
 
     def mark_reminded(self, ticket_id: int) -> None:
+        """One more reminder was posted for the ticket."""
         with self._lock:
-            self.db["tickets"].update(ticket_id, {"reminded": 1})
+            self.db.execute("update tickets set reminded = reminded + 1 where id = ?", [ticket_id])
 
     def external_id(self, person_id: int) -> str | None:
         """The person's id on their channel (for Telegram: the private chat to write to)."""

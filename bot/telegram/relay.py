@@ -83,9 +83,12 @@ class Relay:
     # the ticket's place in the group
 
     def topic_name(self, ticket: Ticket) -> str:
+        """"#42 · العربية · Family reunification"; an emergency's starts with 🚨 and says so."""
         language = native_name(ticket.language) if ticket.language else "?"
         topics = self.assistant.engine.knowledge.topics
         topic = topics[ticket.topic].title.get(self.settings.volunteer_language) if ticket.topic in topics else None
+        if ticket.emergency:
+            return " · ".join([f"🚨 #{ticket.id}", language, self.t.gettext("Emergency")])[:128]
         return " · ".join(filter(None, [f"#{ticket.id}", language, topic]))[:128]
 
     def summary(self, ticket: Ticket) -> str:
@@ -94,6 +97,9 @@ class Relay:
         lines = [f"<b>{escape(self.topic_name(ticket))}</b>"]
         if ticket.emergency:
             lines.append("🚨 " + escape(self.t.gettext("Emergency: the person got the emergency numbers.")))
+            alarm = self.store.last_emergency_message(ticket.person_id)
+            if alarm:
+                lines.append(escape(self.t.gettext("They wrote:")) + f" <b>«{escape(alarm[:500])}»</b>")
         lines.append(escape(self.t.gettext("Waiting since {time} UTC.", time=ticket.created[11:16])))
         exchanges = self.store.recent_exchanges(ticket.person_id, _SUMMARY_EXCHANGES)
         if exchanges:
@@ -173,11 +179,18 @@ class Relay:
             log.info("ignored: %s", error)
 
     async def alert(self, ticket_id: int) -> None:
-        """An emergency in a ticket that was already open."""
+        """An emergency in a ticket that was already open: said in its place,
+        with the message, and its topic renamed to start with 🚨."""
         ticket = self.store.ticket(ticket_id)
-        if ticket is not None:
-            await self._post(ticket, "🚨 " + escape(self.t.gettext("Emergency: the person got the emergency numbers.")),
-                             self._urgent)
+        if ticket is None:
+            return
+        alarm = self.store.last_emergency_message(ticket.person_id)
+        quoted = (f"\n{escape(self.t.gettext('They wrote:'))} <b>«{escape(alarm[:500])}»</b>" if alarm else "")
+        await self._post(ticket, "🚨 " + escape(self.t.gettext("Emergency: the person got the emergency numbers."))
+                         + quoted, self._urgent)
+        if ticket.thread_id is not None:
+            await self._quietly(self.bot.edit_forum_topic(ticket.group_id, ticket.thread_id,
+                                                          name=self.topic_name(ticket), **self._urgent))
 
     # person → volunteers
 
@@ -380,12 +393,21 @@ class Relay:
                 self.store.erasure_done(erasure["id"])
 
     async def remind_waiting(self, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A reminder in the group for tickets waiting unclaimed too long."""
-        limit = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=self.settings.reminder_minutes)
-        for ticket in self.store.tickets_waiting(limit.isoformat(timespec="seconds")):
-            await self._post(ticket, "⏰ " + escape(self.t.gettext(
-                "Ticket #{number} has waited more than {minutes} minutes. Who can take it? /claim",
-                number=ticket.id, minutes=self.settings.reminder_minutes)))
+        """A reminder in the group for tickets waiting unclaimed too long;
+        for an emergency within minutes, and again until someone claims it."""
+        now = dt.datetime.now(dt.timezone.utc)
+        for ticket in self.store.tickets_waiting(now, self.settings.reminder_minutes,
+                                                 self.settings.emergency_reminder_minutes):
+            waited = int((now - dt.datetime.fromisoformat(ticket.created)).total_seconds() // 60)
+            if ticket.emergency:
+                text = "🚨 " + escape(self.t.gettext(
+                    "Emergency ticket #{number} has waited {minutes} minutes and nobody has claimed it. "
+                    "Who can take it now? /claim", number=ticket.id, minutes=waited))
+            else:
+                text = "⏰ " + escape(self.t.gettext(
+                    "Ticket #{number} has waited more than {minutes} minutes. Who can take it? /claim",
+                    number=ticket.id, minutes=self.settings.reminder_minutes))
+            await self._post(ticket, text, self._lane(ticket))
             self.store.mark_reminded(ticket.id)
 
     async def resume(self, context: ContextTypes.DEFAULT_TYPE | None = None) -> None:
