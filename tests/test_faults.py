@@ -61,7 +61,7 @@ async def test_updates_received_but_not_handled_before_a_crash_are_handled_after
     # As if the process died after fetching these (and confirming them to Telegram with its next poll).
     lost = [fake.person_says(PERSON, f"lost in the crash {n}") for n in range(3)]
     fake._updates.clear()
-    bot.store.receive_updates([(u["update_id"], json.dumps(u)) for u in lost])
+    bot.store.receive_updates(lost)
     await bot.start()
     await until(lambda: all(lines_in(fake, fake.group_id)[f"lost in the crash {n}"] == 1 for n in range(3)))
 

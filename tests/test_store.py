@@ -109,7 +109,7 @@ def test_retention_deletes_old_questions_and_closed_ticket_messages_only(store):
     store.add_ticket_message(closed.id, "person", "old private story")
     store.close_ticket(closed.id, "note naming the person")
     store.record_feedback(old.id, "housing.rental-deposit", helpful=False)
-    store.receive_updates([(1, "{}")])
+    store.receive_updates([{"update_id": 1}])
     later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=31)
     still_open = store.open_ticket(recent.id, "ar", None)
     store.add_ticket_message(still_open.id, "person", "waiting for an answer")
@@ -318,7 +318,7 @@ def test_deleted_texts_are_gone_from_the_database_file_and_its_write_ahead_log(t
     ticket = store.open_ticket(person.id, "ar", None)
     store.add_ticket_message(ticket.id, "person", "MY-SECRET-STORY of the journey")
     store.record_exchange(person.id, "MY-SECRET-QUESTION about asylum", "ar", "escalate", None, 0.1, [])
-    store.receive_updates([(7, json.dumps({"update_id": 7, "message": {"text": "MY-SECRET-UPDATE"}}))])
+    store.receive_updates([{"update_id": 7, "message": {"text": "MY-SECRET-UPDATE"}}])
     store.mark_update_handled(7)
     assert store.db.execute("PRAGMA secure_delete").fetchone()[0] == 1
     if how == "forget":
@@ -339,7 +339,7 @@ def test_stored_updates_keep_no_names_usernames_or_phone_numbers(store):
         "chat": {"id": 4242, "type": "private", "first_name": "Amina", "last_name": "Haddad", "username": "amina_h"},
         "reply_to_message": {"message_id": 2, "date": 0, "chat": {"id": 4242, "type": "private"}, "from": user},
         "contact": {"phone_number": "+32470123456", "first_name": "Amina", "user_id": 4242}}}
-    store.receive_updates([(9, json.dumps(update))])
+    store.receive_updates([update])
     [body] = store.unhandled_updates()
     assert not any(word in body for word in ("Amina", "Haddad", "amina_h", "470123456"))
     kept = json.loads(body)

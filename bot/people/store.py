@@ -568,11 +568,11 @@ class Store:
 
     # updates received (exactly-once handling)
 
-    def receive_updates(self, updates: list[tuple[int, str]]) -> None:
-        """Keep (update id, JSON) of updates fetched from Telegram before they
+    def receive_updates(self, updates: list[dict]) -> None:
+        """Keep the updates fetched from Telegram (as decoded JSON) before they
         are confirmed to it, without names, usernames or phone numbers."""
-        rows = [(update_id, json.dumps(_without_names(json.loads(body)), ensure_ascii=False), _now())
-                for update_id, body in updates]
+        rows = [(update["update_id"], json.dumps(_without_names(update), ensure_ascii=False), _now())
+                for update in updates]
         with self._lock, self.db.atomic():
             self.db.conn.executemany(
                 "insert or ignore into updates (update_id, body, handled, received) values (?, ?, 0, ?)", rows)

@@ -56,7 +56,7 @@ class InboxRequest(AiohttpRequest):
             answer = json.loads(payload)
             if answer.get("ok") and answer.get("result"):
                 updates = answer["result"]
-                self.store.receive_updates([(update["update_id"], json.dumps(update)) for update in updates])
+                self.store.receive_updates(updates)
                 if asked_again and not _readable(updates):
                     answer["result"] = [update if _readable([update]) else _unreadable(update) for update in updates]
                     payload = json.dumps(answer).encode()
