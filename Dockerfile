@@ -4,9 +4,13 @@ WORKDIR /app
 COPY pyproject.toml README.md constraints.txt ./
 COPY bot ./bot
 # The exact versions the tests ran with (constraints.txt); pyproject.toml has only lower bounds.
-RUN pip install --no-cache-dir -c constraints.txt .
+# Editable: the engine finds safety/ and knowledge/ beside bot/.
+RUN pip install --no-cache-dir -c constraints.txt -e .
 COPY knowledge ./knowledge
 COPY conversations ./conversations
+COPY safety ./safety
+# The learned emergency check is trained here, at build time, and kept in /app/.cache (read at start).
+RUN python -c "from bot.understanding.danger import load_danger_model; assert load_danger_model()"
 
 ENV WEGWIJS_KNOWLEDGE_DIR=/app/knowledge \
     WEGWIJS_CONVERSATIONS_DIR=/app/conversations \

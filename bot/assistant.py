@@ -119,7 +119,7 @@ class Assistant:
         self.store.record_exchange(person.id, text, match.lang, match.action, match.entry, match.score, match.candidates)
         ticket = self.store.open_ticket_of(person.id)
         if match.action == "emergency":
-            reply = self.emergency(person, lang)
+            reply = self.emergency(person, lang, match.emergency_kind)
             self._add_to_ticket(self.store.open_ticket_of(person.id).id, "text", text, source)
             return [reply]
         if ticket is not None:
@@ -210,11 +210,15 @@ class Assistant:
         t = translator(lang)
         return Reply("smalltalk", text, used, notes=notes, buttons=(Button(t.gettext("Browse topics"), TOPICS),))
 
-    def emergency(self, person: Person, lang: str) -> Reply:
-        """Emergency numbers at once, and a volunteer alerted."""
+    def emergency(self, person: Person, lang: str, kind: str | None = None) -> Reply:
+        """Emergency numbers at once, the kind's own first, and a volunteer alerted."""
         entry = self.engine.knowledge.entries[self.engine.emergency.entry_id]
-        text, used, notes = self._content(entry, lang)
-        self.store.open_ticket(person.id, lang, entry.topic, emergency=True)
+        special = entry.dangers.get(kind) if kind else None
+        if special:
+            text, used, notes = self._text_in(special.answer, special.translation, lang)
+        else:
+            text, used, notes = self._content(entry, lang)
+        self.store.open_ticket(person.id, lang, entry.topic, emergency=True, emergency_kind=kind)
         return Reply("emergency", text, used, title=self.title(entry.id, lang), links=tuple(entry.links), notes=notes)
 
     def clarify(self, candidates: list[str], lang: str) -> Reply:
@@ -388,8 +392,12 @@ class Assistant:
     def _content(self, entry: Entry, lang: str) -> tuple[str, str, tuple[str, ...]]:
         """The entry's answer in the best language available, the language used,
         and the notes the reader must see (fallback, machine translation)."""
-        used = next((code for code in fallback_chain(lang) if code in entry.answer), next(iter(entry.answer)))
-        return entry.answer[used], used, self._notes(lang, used, entry.translation.get(used))
+        return self._text_in(entry.answer, entry.translation, lang)
+
+    def _text_in(self, answer: dict[str, str], translation: dict[str, str],
+                 lang: str) -> tuple[str, str, tuple[str, ...]]:
+        used = next((code for code in fallback_chain(lang) if code in answer), next(iter(answer)))
+        return answer[used], used, self._notes(lang, used, translation.get(used))
 
     @staticmethod
     def _notes(lang: str, used: str, status: str | None) -> tuple[str, ...]:

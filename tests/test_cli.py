@@ -6,6 +6,7 @@ import sqlite3
 import subprocess
 import sys
 
+from bot.content.knowledge import DANGER_KINDS
 from tests.conftest import PROJECT
 
 
@@ -36,7 +37,7 @@ def test_match_jsonl_answers_every_line_and_survives_malformed_ones():
     assert out[0]["lang"] == "en" and isinstance(out[0]["score"], float)
     assert out[1]["error"].startswith("line 2:") and out[1]["line"] == 2
     assert "text" in out[2]["error"] and "text" in out[3]["error"]
-    assert out[4]["action"] == "emergency" and out[4]["lang"] == "nl"
+    assert out[4]["action"] == "emergency" and out[4]["lang"] == "nl" and out[4]["emergency_kind"] in DANGER_KINDS
     assert "error" in out[5]
     assert out[6]["entry"] is None and out[6]["action"] == "escalate"
 

@@ -20,14 +20,29 @@ KINDS = ("answer", "human", "emergency", "smalltalk", "decline")
 TRANSLATION_STATUSES = ("original", "machine", "reviewed")
 _ENTRY_FIELDS = {
     "id", "topic", "kind", "title", "keywords", "questions", "answer", "translation",
-    "links", "sources", "reviewed", "related", "triggers",
+    "links", "sources", "reviewed", "related", "triggers", "dangers",
 }
+# The kinds of danger the emergency check names (see safety/README.md); each may have its own answer.
+DANGER_KINDS = (
+    "suicide", "self-harm", "overdose-poisoning", "medical", "bleeding", "sick-child", "pregnancy",
+    "violence", "sexual-violence", "weapon", "fire-gas-trapped", "missing-child", "trafficking",
+)
 
 
 @dataclass(frozen=True)
 class Link:
     title: str
     url: str
+
+
+@dataclass(frozen=True)
+class DangerAnswer:
+    """The emergency answer for one kind of danger: its own numbers first."""
+
+    answer: dict[str, str]
+    translation: dict[str, str]
+    # what the first line must name in every language (the kind's numbers)
+    first_line: list[str]
 
 
 @dataclass
@@ -45,6 +60,7 @@ class Entry:
     reviewed: dt.date | None = None
     related: list[str] = field(default_factory=list)
     triggers: dict[str, list[str]] = field(default_factory=dict)
+    dangers: dict[str, DangerAnswer] = field(default_factory=dict)
     path: Path = Path()
     line: int = 0
 
@@ -127,13 +143,7 @@ class _TopicReader(FileReader):
             self.problem(raw, "title", "an English title is required")
         questions = self.per_language(raw, "questions", lists=True)
         answer = self.per_language(raw, "answer", lists=False, required=kind != "decline")
-        translation = self.per_language(raw, "translation", lists=False, required=bool(answer))
-        for lang, status in translation.items():
-            if status not in TRANSLATION_STATUSES:
-                self.problem(raw["translation"], lang, f"status '{status}' must be one of {', '.join(TRANSLATION_STATUSES)}")
-        for lang in answer:
-            if lang not in translation and "translation" in raw:
-                self.problem(raw["translation"], None, f"no translation status for the '{lang}' answer")
+        translation = self.translation(raw, answer)
         links = self.links(raw)
         sources = self.text_list(raw, "sources")
         reviewed = raw.get("reviewed")
@@ -147,14 +157,55 @@ class _TopicReader(FileReader):
         triggers = self.per_language(raw, "triggers", lists=True, required=kind == "emergency")
         if triggers and kind != "emergency":
             self.problem(raw, "triggers", "only the emergency entry has 'triggers'")
+        dangers = self.dangers(raw)
+        if dangers and kind != "emergency":
+            self.problem(raw, "dangers", "only the emergency entry has 'dangers'")
         if len(self.problems) > before or not entry_id:
             return None
         return Entry(
             id=entry_id, topic=topic.id, kind=kind, title=title, questions=questions,
             answer=answer, translation=translation, keywords=self.text_list(raw, "keywords"),
             links=links, sources=sources, reviewed=reviewed, related=self.text_list(raw, "related"),
-            triggers=triggers, path=self.path, line=raw.line,
+            triggers=triggers, dangers=dangers, path=self.path, line=raw.line,
         )
+
+    def translation(self, raw, answer: dict[str, str]) -> dict[str, str]:
+        """The translation status of every language of ``answer`` in ``raw``."""
+        translation = self.per_language(raw, "translation", lists=False, required=bool(answer))
+        for lang, status in translation.items():
+            if status not in TRANSLATION_STATUSES:
+                self.problem(raw["translation"], lang, f"status '{status}' must be one of {', '.join(TRANSLATION_STATUSES)}")
+        for lang in answer:
+            if lang not in translation and "translation" in raw:
+                self.problem(raw["translation"], None, f"no translation status for the '{lang}' answer")
+        return translation
+
+    def dangers(self, raw) -> dict[str, DangerAnswer]:
+        """The per-kind answers of the emergency entry; every language's first
+        line must name the kind's numbers (a translation may not lose one)."""
+        value = raw.get("dangers")
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.problem(raw, "dangers", "'dangers' must map a kind of danger to its answer")
+            return {}
+        dangers = {}
+        for kind, item in value.items():
+            if kind not in DANGER_KINDS:
+                self.problem(value, kind, f"'{kind}' is not a kind of danger ({', '.join(DANGER_KINDS)})")
+                continue
+            if not isinstance(item, dict):
+                self.problem(value, kind, "a kind of danger needs 'first_line', 'answer' and 'translation'")
+                continue
+            self.check_keys(item, {"first_line", "answer", "translation"}, f"the '{kind}' answer")
+            first_line = self.text_list(item, "first_line")
+            answer = self.per_language(item, "answer", lists=False, required=True)
+            for lang, text in answer.items():
+                missing = [name for name in first_line if name not in text.strip().splitlines()[0]]
+                if missing:
+                    self.problem(item["answer"], lang, f"the first line of the '{kind}' answer does not name {', '.join(missing)}")
+            dangers[kind] = DangerAnswer(answer, self.translation(item, answer), first_line)
+        return dangers
 
     def links(self, raw) -> list[Link]:
         value = raw.get("links")

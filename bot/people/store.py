@@ -114,6 +114,12 @@ def copies_erasures_and_outbox(db: Database) -> None:
     db["outbox"].create_index(["update_id"], unique=True)
 
 
+@migrations()
+def emergency_kind(db: Database) -> None:
+    """The kind of danger of an emergency ticket (suicide, poisoning, …), named in its topic."""
+    db["tickets"].add_column("emergency_kind", str)
+
+
 # ticket_messages.delivered: waiting, passed on, or refused for good by Telegram (the sender was told).
 PENDING, DELIVERED, REFUSED = 0, 1, 2
 # Names and usernames are not kept in stored updates: handling needs ids and texts only.
@@ -154,6 +160,7 @@ class Ticket:
     summary_message_id: int | None = None
     claimed_by: str | None = None
     volunteer_name: str | None = None
+    emergency_kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -345,18 +352,21 @@ class Store:
 
     # tickets
 
-    def open_ticket(self, person_id: int, language: str | None, topic: str | None, *, emergency: bool = False) -> Ticket:
-        """The person's open ticket, or a new one."""
+    def open_ticket(self, person_id: int, language: str | None, topic: str | None, *, emergency: bool = False,
+                    emergency_kind: str | None = None) -> Ticket:
+        """The person's open ticket, or a new one; an emergency marks it (with
+        the latest kind of danger when one is known)."""
         with self._lock, self.db.atomic():
             existing = self.open_ticket_of(person_id)
             if existing:
-                if emergency and not existing.emergency:
-                    self.db["tickets"].update(existing.id, {"emergency": 1})
+                if emergency:
+                    self.db["tickets"].update(existing.id, {"emergency": 1,
+                                                            "emergency_kind": emergency_kind or existing.emergency_kind})
                 return self.open_ticket_of(person_id)
             row_id = self.db["tickets"].insert({
                 "person_id": person_id, "status": "open", "language": language, "topic": topic,
-                "emergency": int(emergency), "claimed_by": None, "created": _now(),
-                "closed": None, "closing_note": None,
+                "emergency": int(emergency), "emergency_kind": emergency_kind if emergency else None,
+                "claimed_by": None, "created": _now(), "closed": None, "closing_note": None,
             }).last_pk
             return self._ticket(row_id)
 
@@ -635,7 +645,8 @@ class Store:
     def _from_row(row: dict) -> Ticket:
         return Ticket(row["id"], row["person_id"], row["status"], row["language"], row["topic"],
                       bool(row["emergency"]), row["created"], row.get("group_id"), row.get("thread_id"),
-                      row.get("summary_message_id"), row.get("claimed_by"), row.get("volunteer_name"))
+                      row.get("summary_message_id"), row.get("claimed_by"), row.get("volunteer_name"),
+                      row.get("emergency_kind"))
 
     def count_rows(self, person_id: int) -> int:
         """How many rows anywhere belong to a person (for /forget and its tests)."""

@@ -26,7 +26,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes, JobQueue
 
 from bot.assistant import Assistant, Reply
-from bot.i18n import native_name, translator
+from bot.i18n import Translator, native_name, translator
 from bot.settings import Settings
 from bot.people.store import Store, Ticket, TicketMessage
 from bot.telegram.lanes import URGENT, UrgentFirstRateLimiter
@@ -88,7 +88,8 @@ class Relay:
         topics = self.assistant.engine.knowledge.topics
         topic = topics[ticket.topic].title.get(self.settings.volunteer_language) if ticket.topic in topics else None
         if ticket.emergency:
-            return " · ".join([f"🚨 #{ticket.id}", language, self.t.gettext("Emergency")])[:128]
+            danger = _danger_names(self.t).get(ticket.emergency_kind) or self.t.gettext("Emergency")
+            return " · ".join([f"🚨 #{ticket.id}", language, danger])[:128]
         return " · ".join(filter(None, [f"#{ticket.id}", language, topic]))[:128]
 
     def summary(self, ticket: Ticket) -> str:
@@ -474,3 +475,22 @@ def _batches(pending: list[TicketMessage]) -> list[list[TicketMessage]]:
         else:
             batches.append([message])
     return batches
+
+
+def _danger_names(t: Translator) -> dict[str, str]:
+    """The kinds of danger as volunteers read them in an emergency topic's name."""
+    return {
+        "suicide": t.gettext("Emergency: suicide"),
+        "self-harm": t.gettext("Emergency: self-harm"),
+        "overdose-poisoning": t.gettext("Emergency: poisoning or overdose"),
+        "medical": t.gettext("Emergency: medical"),
+        "bleeding": t.gettext("Emergency: heavy bleeding"),
+        "sick-child": t.gettext("Emergency: very ill child"),
+        "pregnancy": t.gettext("Emergency: pregnancy"),
+        "violence": t.gettext("Emergency: violence"),
+        "sexual-violence": t.gettext("Emergency: sexual violence"),
+        "weapon": t.gettext("Emergency: weapon"),
+        "fire-gas-trapped": t.gettext("Emergency: fire, gas or trapped"),
+        "missing-child": t.gettext("Emergency: missing child"),
+        "trafficking": t.gettext("Emergency: trafficking or forced labour"),
+    }

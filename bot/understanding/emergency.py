@@ -1,9 +1,14 @@
-"""A high-recall check for danger to life, run on every message before matching.
+"""The check for danger to life, run on every message before matching.
 
-Triggers come from the emergency entry of the knowledge base (all languages
-at once: people mix languages, and the chosen language may be wrong). They
-match as whole words or phrases on folded text; a single-word trigger of six
-letters or more also matches a misspelling of it (one or two letters off).
+Two paths, either of which raises the alarm:
+
+- triggers, the fast high-precision path: words and phrases of the emergency
+  entry of the knowledge base (all languages at once: people mix languages,
+  and the chosen language may be wrong). They match as whole words or phrases
+  on folded text; a single-word trigger of six letters or more also matches a
+  misspelling of it (one or two letters off);
+- the learned model (``danger``), which recognises danger described in a
+  person's own words, and names its kind.
 """
 
 from __future__ import annotations
@@ -12,7 +17,10 @@ import re
 
 from rapidfuzz import fuzz, process
 
+from dataclasses import dataclass
+
 from bot.content.knowledge import KnowledgeBase
+from bot.understanding.danger import Danger, DangerModel
 from bot.understanding.normalize import fold
 
 # A single word at least this long, this similar (rapidfuzz ratio), counts as the trigger.
@@ -20,8 +28,28 @@ _FUZZY_MIN_LENGTH = 6
 _FUZZY_MIN_RATIO = 88
 
 
+@dataclass(frozen=True)
+class EmergencyCheck:
+    """What the check found in a message."""
+
+    trigger: str | None
+    danger: Danger | None  # None: no learned model
+    kind: str | None  # the kind of danger, when there is one and it is clear
+
+    @property
+    def alarm(self) -> bool:
+        """Danger whatever the message otherwise asks."""
+        return self.trigger is not None or (self.danger is not None and self.danger.certain)
+
+    @property
+    def possible(self) -> bool:
+        """Danger unless the message is an ordinary question answered with confidence."""
+        return self.alarm or (self.danger is not None and self.danger.possible)
+
+
 class EmergencyDetector:
-    def __init__(self, knowledge: KnowledgeBase):
+    def __init__(self, knowledge: KnowledgeBase, model: DangerModel | None):
+        self.model = model
         triggers = {
             fold(trigger)
             for entry in knowledge.entries_of("emergency")
@@ -33,6 +61,14 @@ class EmergencyDetector:
         alternatives = "|".join(re.escape(t) for t in sorted(triggers, key=len, reverse=True))
         self._pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)") if triggers else None
         self._long_words = sorted(t for t in triggers if " " not in t and len(t) >= _FUZZY_MIN_LENGTH)
+
+    def check(self, text: str) -> EmergencyCheck:
+        trigger = self.trigger_in(text)
+        danger = self.model.assess(text) if self.model else None
+        kind = danger.kind if danger else None
+        if trigger and kind is None and self.model:
+            kind = self.model.kind_of(text)
+        return EmergencyCheck(trigger, danger, kind)
 
     def trigger_in(self, text: str) -> str | None:
         """The trigger found in ``text``, or None."""

@@ -8,9 +8,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bot.understanding.emergency import EmergencyDetector
 from bot.content.conversations import Conversation, load_conversations
 from bot.content.knowledge import KnowledgeBase, load_knowledge
+from bot.understanding.danger import DangerModel, load_danger_model
+from bot.understanding.emergency import EmergencyDetector
 from bot.understanding.languages import LanguageIdentifier
 from bot.understanding.matching import Matcher, Scored
 from bot.understanding.normalize import fold
@@ -43,9 +44,14 @@ class Match:
     lang: str | None
     score: float
     candidates: list[str] = field(default_factory=list)
+    # the kind of danger of an emergency (suicide, poisoning, …) when it is clear
+    emergency_kind: str | None = None
 
     def as_json(self) -> dict:
-        return asdict(self)
+        line = asdict(self)
+        if line["emergency_kind"] is None:
+            del line["emergency_kind"]
+        return line
 
 
 def _bounded(score: float) -> float:
@@ -66,12 +72,15 @@ class Engine:
     emergency check together."""
 
     def __init__(self, knowledge: KnowledgeBase, thresholds: Thresholds | None = None,
-                 conversations: dict[str, Conversation] | None = None):
+                 conversations: dict[str, Conversation] | None = None,
+                 danger: DangerModel | None = None):
+        """``danger``: the learned emergency model; by default the one trained
+        on the bundled safety data."""
         self.knowledge = knowledge
         self.conversations = conversations or {}
         self.thresholds = thresholds or Thresholds()
         self.matcher = Matcher(knowledge)
-        self.emergency = EmergencyDetector(knowledge)
+        self.emergency = EmergencyDetector(knowledge, danger or load_danger_model())
         self.languages = LanguageIdentifier(
             (lang, text)
             for entry in knowledge.entries.values()
@@ -98,12 +107,17 @@ class Engine:
         lang = self.languages.identify(text, chosen_lang)
         ranked = self.matcher.rank(text, lang)
         best = ranked[0] if ranked else Scored("", 0.0, "")
-        if self.emergency.trigger_in(text):
-            entry, action, candidates = self.emergency.entry_id, "emergency", _ids(ranked)
-        else:
-            short = len(fold(text).split()) <= self.thresholds.short_words
-            entry, action, candidates = self._decide(ranked, short)
-        return Match(entry, action, lang, _bounded(best.score), candidates)
+        # Only the emergency check raises the alarm: without danger, a message that resembles
+        # the emergency entry's phrasings ("waxaan rabaa guri", I want a house) is about something else.
+        others = [s for s in ranked if self.knowledge.entries[s.entry_id].kind != "emergency"]
+        check = self.emergency.check(text)
+        # Possible danger is an alarm unless another entry answers the message with confidence.
+        confident = bool(others) and others[0].score >= self.thresholds.answer
+        if self.emergency.entry_id and (check.alarm or check.possible and not confident):
+            return Match(self.emergency.entry_id, "emergency", lang, _bounded(best.score), _ids(ranked), check.kind)
+        short = len(fold(text).split()) <= self.thresholds.short_words
+        entry, action, candidates = self._decide(others, short)
+        return Match(entry, action, lang, _bounded(others[0].score if others else 0.0), candidates)
 
     def _decide(self, ranked: list[Scored], short: bool) -> tuple[str | None, str, list[str]]:
         """(entry, action, candidates) from the ranked entries and the confidence bands."""
@@ -112,9 +126,6 @@ class Engine:
         best_entry = self.knowledge.entries.get(best.entry_id)
         if best_entry is None or best.score < limits.clarify:
             return None, "escalate", _ids(ranked)
-        # Triggers are the high-recall path; a phrasing match must be confident to raise an alarm.
-        if best_entry.kind == "emergency" and best.score >= limits.answer:
-            return best.entry_id, "emergency", _ids(ranked)
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
         margin = limits.short_margin if short else limits.margin
         if best.score >= limits.answer and best.score - runner_up >= margin:

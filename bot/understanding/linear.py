@@ -1,0 +1,162 @@
+"""Linear text models over character and word n-grams, trained with numpy.
+
+Small, fast and independent of any downloaded weights: a model is trained at
+start-up from the project's own data. Features are computed on the folded
+text (see ``normalize.fold``), so accents, letter variants and case do not
+matter; character n-grams carry misspellings and Latin-letter writing, word
+uni- and bigrams carry phrases.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.understanding.normalize import fold
+
+_CHAR_NGRAMS = (2, 3, 4, 5)
+
+
+def ngram_features(text: str) -> set[str]:
+    """The character 2–5-grams (with word boundaries) and the word uni- and
+    bigrams of ``text``'s folded form."""
+    folded = fold(text)
+    padded = f" {folded} "
+    features = {padded[i:i + n] for n in _CHAR_NGRAMS for i in range(len(padded) - n + 1)}
+    words = folded.split()
+    features.update("w:" + word for word in words)
+    features.update(f"b:{a} {b}" for a, b in zip(words, words[1:]))
+    return features
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    index: dict[str, int]
+    # Inverse document frequency: n-grams in every text ("e ", " a") say little.
+    idf: np.ndarray
+
+    @classmethod
+    def of(cls, feature_sets: Sequence[set[str]], min_count: int) -> Vocabulary:
+        """Features seen in at least ``min_count`` texts (rarer ones only overfit)."""
+        counts = Counter(feature for features in feature_sets for feature in features)
+        kept = sorted(feature for feature, count in counts.items() if count >= min_count)
+        idf = np.log((1 + len(feature_sets)) / (1 + np.array([counts[f] for f in kept], dtype=float))) + 1
+        return cls({feature: i for i, feature in enumerate(kept)}, idf)
+
+    def ids(self, features: set[str]) -> list[int]:
+        return [self.index[f] for f in features if f in self.index]
+
+    def arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        """The vocabulary as arrays (for ``numpy.savez``; no pickling). Folded
+        features never contain a line break, so one joined text holds them all."""
+        text = "\n".join(sorted(self.index, key=self.index.get)).encode("utf-8")
+        return {f"{prefix}features": np.frombuffer(text, dtype=np.uint8), f"{prefix}idf": self.idf}
+
+    @classmethod
+    def from_arrays(cls, arrays, prefix: str) -> Vocabulary:
+        text = arrays[f"{prefix}features"].tobytes().decode("utf-8")
+        return cls({feature: i for i, feature in enumerate(text.split("\n"))}, arrays[f"{prefix}idf"])
+
+    def vector(self, features: set[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The ids of ``features`` and their TF-IDF values, scaled to unit length."""
+        ids = np.array(self.ids(features), dtype=np.int64)
+        values = self.idf[ids]
+        norm = np.sqrt((values * values).sum())
+        return ids, values / norm if norm else values
+
+
+class LogisticModel:
+    """Binary logistic regression on TF-IDF n-gram vectors of unit length, so
+    that long texts do not score by length alone."""
+
+    def __init__(self, vocabulary: Vocabulary, weights: np.ndarray, bias: float):
+        self.vocabulary = vocabulary
+        self.weights = weights
+        self.bias = bias
+
+    def logit(self, text: str) -> float:
+        ids, values = self.vocabulary.vector(ngram_features(text))
+        return self.bias + float(self.weights[ids] @ values)
+
+    def arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        return {**self.vocabulary.arrays(prefix), f"{prefix}weights": self.weights,
+                f"{prefix}bias": np.array([self.bias])}
+
+    @classmethod
+    def from_arrays(cls, arrays, prefix: str) -> LogisticModel:
+        return cls(Vocabulary.from_arrays(arrays, prefix), arrays[f"{prefix}weights"],
+                   float(arrays[f"{prefix}bias"][0]))
+
+    @classmethod
+    def train(cls, texts: Sequence[str], labels: Sequence[bool], sample_weights: Sequence[float],
+              *, epochs: int = 200, learning_rate: float = 0.1, l2: float = 1e-5,
+              min_count: int = 2) -> LogisticModel:
+        """Full-batch Adam on the weighted log loss; deterministic (no sampling)."""
+        feature_sets = [ngram_features(text) for text in texts]
+        vocabulary = Vocabulary.of(feature_sets, min_count)
+        rows = [vocabulary.vector(features) for features in feature_sets]
+        lengths = np.array([len(ids) for ids, _ in rows])
+        columns = np.concatenate([ids for ids, _ in rows])
+        values = np.concatenate([vals for _, vals in rows])
+        owners = np.repeat(np.arange(len(rows)), lengths)
+        targets = np.asarray(labels, dtype=float)
+        weight_of = np.asarray(sample_weights, dtype=float)
+        weight_of = weight_of / weight_of.sum()
+        parameters = np.zeros(len(vocabulary.index) + 1)  # the last one is the bias
+        first, second = np.zeros_like(parameters), np.zeros_like(parameters)
+        for step in range(1, epochs + 1):
+            weights, bias = parameters[:-1], parameters[-1]
+            logits = np.bincount(owners, weights=weights[columns] * values, minlength=len(rows)) + bias
+            error = (1 / (1 + np.exp(-logits)) - targets) * weight_of
+            gradient = np.empty_like(parameters)
+            gradient[:-1] = np.bincount(columns, weights=values * error[owners], minlength=len(weights)) + l2 * weights
+            gradient[-1] = error.sum()
+            first = 0.9 * first + 0.1 * gradient
+            second = 0.999 * second + 0.001 * gradient * gradient
+            parameters -= learning_rate * (first / (1 - 0.9 ** step)) / (np.sqrt(second / (1 - 0.999 ** step)) + 1e-8)
+        return cls(vocabulary, parameters[:-1].copy(), float(parameters[-1]))
+
+
+class NaiveBayes:
+    """Multinomial naive Bayes over n-gram presence: which of several classes
+    a text belongs to, with the share of belief in the best one."""
+
+    def __init__(self, vocabulary: Vocabulary, classes: list[str], log_likelihood: np.ndarray,
+                 log_prior: np.ndarray):
+        self.vocabulary = vocabulary
+        self.classes = classes
+        self.log_likelihood = log_likelihood  # features × classes
+        self.log_prior = log_prior
+
+    def arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        return {**self.vocabulary.arrays(prefix), f"{prefix}classes": np.array(self.classes),
+                f"{prefix}log_likelihood": self.log_likelihood, f"{prefix}log_prior": self.log_prior}
+
+    @classmethod
+    def from_arrays(cls, arrays, prefix: str) -> NaiveBayes:
+        return cls(Vocabulary.from_arrays(arrays, prefix), [str(c) for c in arrays[f"{prefix}classes"]],
+                   arrays[f"{prefix}log_likelihood"], arrays[f"{prefix}log_prior"])
+
+    def posterior(self, text: str) -> dict[str, float]:
+        ids = self.vocabulary.ids(ngram_features(text))
+        scores = self.log_prior + self.log_likelihood[ids].sum(axis=0) / math.sqrt(max(len(ids), 1))
+        shares = np.exp(scores - scores.max())
+        shares /= shares.sum()
+        return dict(zip(self.classes, shares.tolist()))
+
+    @classmethod
+    def train(cls, texts: Sequence[str], labels: Sequence[str], *, smoothing: float = 0.5,
+              min_count: int = 2) -> NaiveBayes:
+        feature_sets = [ngram_features(text) for text in texts]
+        vocabulary = Vocabulary.of(feature_sets, min_count)
+        classes = sorted(set(labels))
+        counts = np.full((len(vocabulary.index), len(classes)), smoothing)
+        for features, label in zip(feature_sets, labels):
+            counts[vocabulary.ids(features), classes.index(label)] += 1
+        log_likelihood = np.log(counts / counts.sum(axis=0)).astype(np.float32)
+        prior = np.array([labels.count(c) for c in classes], dtype=float)
+        return cls(vocabulary, classes, log_likelihood, np.log(prior / prior.sum()))
