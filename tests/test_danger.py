@@ -27,6 +27,8 @@ DANGER = [
     ("medical", "my father fell down and is not breathing"),
     ("medical", "annem bayıldı nefes almıyor"),
     ("bleeding", "he cut his hand with glass, blood everywhere and it won't stop"),
+    ("bleeding", "جرح عميق بإيدو والدم ما عم يوقف"),
+    ("bleeding", "у него сильное кровотечение из ноги, кровь не останавливается"),
     ("sick-child", "baby 40 fever very limp not drinking since morning"),
     ("sick-child", "mijn baby van 3 maanden is slap en heeft 40 graden koorts"),
     ("pregnancy", "I am 7 months pregnant and bleeding a lot with pain"),
@@ -36,11 +38,17 @@ DANGER = [
     ("sexual-violence", "a man raped me in the shelter last night"),
     ("sexual-violence", "ik ben gisteren verkracht door de man van de kamer naast mij"),
     ("weapon", "there is a man with a gun in front of the centre"),
+    ("weapon", "یه مرد با تفنگ جلوی در کمپ وایساده"),
+    ("weapon", "adamın elinde bıçak var bizi öldürecek diyor"),
+    ("weapon", "hij heeft een mes en bedreigt mijn moeder"),
     ("fire-gas-trapped", "fire in the building and the stair door is locked we cannot get out"),
     ("fire-gas-trapped", "il y a le feu dans l'appartement on est bloqués"),
     ("missing-child", "my daughter of 8 did not come home from school, it is 9 at night"),
     ("missing-child", "mijn zoontje van 6 is weg, we vinden hem nergens"),
     ("trafficking", "the boss took my passport and I work every day without pay, they lock the door at night"),
+    ("trafficking", "patron pasaportumu aldı, maaş vermiyor, dışarı çıkmama izin vermiyor"),
+    ("trafficking", "صاحب الشغل أخذ جوازي وما بيخليني اطلع"),
+    ("trafficking", "mon patron a pris mon passeport et m'enferme la nuit"),
 ]
 
 NEAR_MISSES = [
