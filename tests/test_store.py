@@ -34,6 +34,27 @@ def test_an_emergency_marks_the_open_ticket(store):
     assert store.open_ticket(person.id, "en", None, emergency=True).emergency
 
 
+def test_an_emergency_keeps_the_latest_clear_kind_of_danger(store):
+    person = store.person("test", "kind")
+    assert store.open_ticket(person.id, "en", None, emergency=True, emergency_kind="weapon").emergency_kind == "weapon"
+    assert store.open_ticket(person.id, "en", None, emergency=True).emergency_kind == "weapon"
+    assert store.open_ticket(person.id, "en", None, emergency=True, emergency_kind="bleeding").emergency_kind == "bleeding"
+
+
+def test_a_database_of_before_the_kinds_of_danger_gets_them(tmp_path):
+    """The migration adds the column to a store made before it; old tickets have no kind."""
+    path = tmp_path / "old.sqlite3"
+    store = Store(path)
+    ticket = store.open_ticket(store.person("test", "old").id, "en", None, emergency=True)
+    store.close()
+    with sqlite3.connect(path) as db:
+        db.execute("alter table tickets drop column emergency_kind")
+        db.execute("delete from _sqlite_migrations where name = 'emergency_kind'")
+    store = Store(path)
+    assert store.ticket(ticket.id).emergency and store.ticket(ticket.id).emergency_kind is None
+    store.close()
+
+
 def test_forget_leaves_no_row_of_the_person(store):
     person, other = store.person("t", "gone"), store.person("t", "stays")
     ticket = store.open_ticket(person.id, "fa", "housing")
