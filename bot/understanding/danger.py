@@ -56,8 +56,9 @@ _LOWEST_THRESHOLD = 0.0
 # Knowledge phrasings weigh less than the safety data's near-misses, which are chosen to be hard.
 _QUESTION_WEIGHT = 0.3
 _VALIDATION_SHARE = 0.2
-# The kind is named only when the kind model gives it at least this share of belief.
-_CLEAR_KIND = 0.6
+# The kind is named only when the kind model gives it at least this share of belief
+# (chosen on writers the model was not trained on: 0.3 named the right numbers first most often).
+_CLEAR_KIND = 0.3
 # Sentence ends in the scripts we serve (Latin, Arabic, Ethiopic), and line breaks.
 _SENTENCE_END = re.compile(r"[.!?؟።\n]+")
 _MIN_SENTENCE_WORDS = 2
