@@ -33,13 +33,15 @@ def _texts() -> list[str]:
 
 
 def _micros(check, texts: list[str], repeat: int) -> list[float]:
-    timings = []
-    for text in texts:
-        start = time.perf_counter()
-        for _ in range(repeat):
+    """Each text's fastest of ``repeat`` rounds over all texts (never the same text twice in a
+    row: the detector remembers its last message)."""
+    best = [float("inf")] * len(texts)
+    for _ in range(repeat):
+        for i, text in enumerate(texts):
+            start = time.perf_counter()
             check(text)
-        timings.append((time.perf_counter() - start) / repeat * 1e6)
-    return sorted(timings)
+            best[i] = min(best[i], (time.perf_counter() - start) * 1e6)
+    return sorted(best)
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from bot.content.conversations import ACTION as GUIDE
 from bot.content.conversations import ORIGINAL_LANGUAGE, Conversation, Position
 from bot.understanding.engine import Engine, Match
-from bot.i18n import fallback_chain, native_name, negotiate, text_direction, translator
+from bot.i18n import best_available, fallback_chain, native_name, negotiate, text_direction, translator
 from bot.content.knowledge import Entry, Link
 from bot.understanding.languages import LANGUAGES
 from bot.settings import OfficeHours
@@ -396,7 +396,7 @@ class Assistant:
 
     def _text_in(self, answer: dict[str, str], translation: dict[str, str],
                  lang: str) -> tuple[str, str, tuple[str, ...]]:
-        used = next((code for code in fallback_chain(lang) if code in answer), next(iter(answer)))
+        used = best_available(lang, answer)
         return answer[used], used, self._notes(lang, used, translation.get(used))
 
     @staticmethod

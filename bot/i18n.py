@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import gettext
 import io
+from collections.abc import Iterable
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
@@ -42,6 +43,13 @@ def fallback_chain(lang: str) -> list[str]:
     relative (Dari → Persian), then English and Dutch."""
     chain = [lang, *_FALLBACKS.get(lang, []), "en", "nl"]
     return list(dict.fromkeys(chain))
+
+
+def best_available(lang: str, available: Iterable[str]) -> str:
+    """The language of ``available`` (not empty) to show a reader of ``lang``:
+    the first of its fallback chain, or else the first available."""
+    available = list(available)
+    return next((code for code in fallback_chain(lang) if code in available), available[0])
 
 
 @functools.cache

@@ -44,6 +44,11 @@ class DangerAnswer:
     # what the first line must name in every language (the kind's numbers)
     first_line: list[str]
 
+    def missing_from_first_line(self, text: str) -> list[str]:
+        """What of ``first_line`` the first line of ``text`` does not name."""
+        first = text.strip().splitlines()[0] if text.strip() else ""
+        return [name for name in self.first_line if name not in first]
+
 
 @dataclass
 class Entry:
@@ -200,11 +205,11 @@ class _TopicReader(FileReader):
             self.check_keys(item, {"first_line", "answer", "translation"}, f"the '{kind}' answer")
             first_line = self.text_list(item, "first_line")
             answer = self.per_language(item, "answer", lists=False, required=True)
+            danger = DangerAnswer(answer, self.translation(item, answer), first_line)
             for lang, text in answer.items():
-                missing = [name for name in first_line if name not in text.strip().splitlines()[0]]
-                if missing:
+                if missing := danger.missing_from_first_line(text):
                     self.problem(item["answer"], lang, f"the first line of the '{kind}' answer does not name {', '.join(missing)}")
-            dangers[kind] = DangerAnswer(answer, self.translation(item, answer), first_line)
+            dangers[kind] = danger
         return dangers
 
     def links(self, raw) -> list[Link]:

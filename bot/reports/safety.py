@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from bot.i18n import fallback_chain
+from bot.i18n import best_available
 from bot.understanding.engine import Engine, Match
 
 # A near-miss of this kind may get the emergency numbers; it is counted apart, not as a false alarm.
@@ -79,9 +79,7 @@ def _names_the_numbers(engine: Engine, match: Match, line: dict) -> bool:
         return False
     given = entry.dangers.get(match.emergency_kind)
     answer = given.answer if given else entry.answer
-    lang = next((code for code in fallback_chain(line["lang"]) if code in answer), next(iter(answer)))
-    first = answer[lang].strip().splitlines()[0]
-    return all(name in first for name in expected.first_line)
+    return not expected.missing_from_first_line(answer[best_available(line["lang"], answer)])
 
 
 def _share(part: int, whole: int) -> str:

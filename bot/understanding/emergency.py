@@ -50,6 +50,9 @@ class EmergencyCheck:
 class EmergencyDetector:
     def __init__(self, knowledge: KnowledgeBase, model: DangerModel | None):
         self.model = model
+        # The last message checked, and what was found: on Telegram a message is checked on
+        # receipt (for the urgent lane) and again when it is answered.
+        self._last: tuple[str, EmergencyCheck] | None = None
         triggers = {
             fold(trigger)
             for entry in knowledge.entries_of("emergency")
@@ -63,12 +66,17 @@ class EmergencyDetector:
         self._long_words = sorted(t for t in triggers if " " not in t and len(t) >= _FUZZY_MIN_LENGTH)
 
     def check(self, text: str) -> EmergencyCheck:
+        last = self._last
+        if last is not None and last[0] == text:
+            return last[1]
         trigger = self.trigger_in(text)
         danger = self.model.assess(text) if self.model else None
         kind = danger.kind if danger else None
         if trigger and kind is None and self.model:
             kind = self.model.kind_of(text)
-        return EmergencyCheck(trigger, danger, kind)
+        found = EmergencyCheck(trigger, danger, kind)
+        self._last = (text, found)
+        return found
 
     def trigger_in(self, text: str) -> str | None:
         """The trigger found in ``text``, or None."""
