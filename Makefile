@@ -3,8 +3,11 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# The stamp names a checksum of pyproject.toml and constraints.txt: a change of either installs again.
-READY := $(VENV)/.ready-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
+# The stamp names a checksum of pyproject.toml, constraints.txt and EXTRAS: a change of any installs again.
+# EXTRAS: the optional dependencies to install, e.g. `make chat EXTRAS=test,embeddings`
+# for the sentence embeddings of the emergency check (README: "Sentence embeddings").
+EXTRAS ?= test
+READY := $(VENV)/.ready-$(shell echo '$(EXTRAS)' | cat pyproject.toml constraints.txt - | cksum | cut -d' ' -f1)
 
 .PHONY: chat test browser check eval bench report catalogs constraints clean
 
@@ -13,7 +16,7 @@ $(READY): pyproject.toml constraints.txt
 	rm -f $(VENV)/.ready-*
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[$(EXTRAS)]'
 	touch $@
 
 chat: $(READY)

@@ -15,6 +15,9 @@ from bot.people.store import Store
 
 # python-telegram-bot's RetryAfter as a timedelta, as in its next major version.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
+# The same models on every machine: the n-gram ones, whether or not the embeddings extra is
+# installed (tests/test_embeddings.py tests that path). WEGWIJS_EMBEDDINGS=on runs the suite with it.
+os.environ.setdefault("WEGWIJS_EMBEDDINGS", "off")
 
 PROJECT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = PROJECT / "knowledge"

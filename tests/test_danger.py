@@ -148,7 +148,8 @@ def test_a_translation_that_loses_the_kinds_number_is_an_error(tmp_path):
 def test_the_engine_works_without_a_learned_model(engine):
     """Triggers stay the fast path: a model that sees no danger does not hide them."""
     quiet = DangerModel.__new__(DangerModel)
-    quiet.assess = lambda text: Danger(-10.0, -10.0, 0.0, 1.0, None)
+    quiet.semantic = None
+    quiet.assess = lambda text, quick=False: Danger(-10.0, -10.0, 0.0, 1.0, None)
     quiet.kind_of = lambda text: None
     plain = Engine(engine.knowledge, danger=quiet)
     assert plain.understand("I want to kill myself").action == "emergency"

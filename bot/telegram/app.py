@@ -101,11 +101,11 @@ def build_application(settings: Settings, assistant: Assistant, store: Store, *,
 
 
 def _sounds_urgent(assistant: Assistant, update: Update) -> bool:
-    """An emergency, recognised on receipt (triggers and the learned check: a fraction of a
-    millisecond, see benchmarks/emergency_check.py)."""
+    """An emergency, recognised on receipt (triggers and the n-gram model: a fraction of a
+    millisecond, see benchmarks/emergency_check.py; the sentence embeddings come when it is answered)."""
     message = update.message or update.edited_message
     return bool(message and message.text and message.chat.type == "private"
-                and assistant.engine.emergency.check(message.text).possible)
+                and assistant.engine.emergency.check(message.text, quick=True).possible)
 
 
 async def _announce_commands(application: Application) -> None:

@@ -3,6 +3,7 @@ admins' commands, which are given there too."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import Bot, Update
@@ -110,6 +111,10 @@ class PersonHandlers:
         message = update.effective_message
         # A corrected message is read (or passed on) again, marked as a correction.
         text = f"✏️ {message.text}" if update.edited_message else message.text
+        emergency = self.assistant.engine.emergency
+        if emergency.slow:
+            # Sentence embeddings take milliseconds; ctypes releases the GIL. The answer reuses the check.
+            await asyncio.to_thread(emergency.check, text)
         await self._run(update, self.assistant.on_text, text, _source(update))
 
     async def media(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -22,6 +22,13 @@ n-grams:
 A message is scored whole and sentence by sentence: one crisis sentence
 inside a long story is enough when it reaches ``strong`` (below that, a
 sentence of background would too often sound like danger on its own).
+
+Where sentence embeddings work (``embeddings.py``, an optional extra), a
+third model, logistic over the embeddings, is trained on the same examples;
+its logit is added to the n-gram model's, with thresholds of their own chosen
+the same way. Embeddings carry meaning across languages and wordings that
+share no n-grams; n-grams carry misspellings and Latin-letter writing, which
+embeddings do not. The model kept in ``.cache/`` then names the encoder too.
 """
 
 from __future__ import annotations
@@ -39,7 +46,8 @@ import numpy as np
 
 from bot.content.knowledge import load_knowledge
 from bot.understanding import linear
-from bot.understanding.linear import LogisticModel, NaiveBayes
+from bot.understanding.embeddings import EmbeddingCache, Encoder
+from bot.understanding.linear import LogisticModel, NaiveBayes, VectorLogistic
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +67,20 @@ _VALIDATION_SHARE = 0.2
 # The kind is named only when the kind model gives it at least this share of belief
 # (chosen on writers the model was not trained on: 0.3 named the right numbers first most often).
 _CLEAR_KIND = 0.3
+# The sentence-embedding model's logit beside the n-gram model's.
+SEMANTIC_WEIGHT = 1.0
 # Sentence ends in the scripts we serve (Latin, Arabic, Ethiopic), and line breaks.
 _SENTENCE_END = re.compile(r"[.!?؟።\n]+")
 _MIN_SENTENCE_WORDS = 2
+
+
+@dataclass(frozen=True)
+class Bands:
+    """Danger is possible from ``threshold`` (the whole message) and certain
+    from ``strong`` (the message or one of its sentences)."""
+
+    threshold: float
+    strong: float
 
 
 @dataclass(frozen=True)
@@ -111,78 +130,123 @@ def sentences(text: str) -> list[str]:
     return [text, *parts] if len(parts) > 1 else [text]
 
 
+@dataclass
+class SentenceModel:
+    """The logistic model over sentence embeddings, and the bands of the
+    n-gram and embedding logits added together."""
+
+    encoder: Encoder
+    model: VectorLogistic
+    bands: Bands
+
+    def logits(self, parts: list[str]) -> np.ndarray:
+        return SEMANTIC_WEIGHT * self.model.logits(self.encoder.embed(parts))
+
+
 class DangerModel:
-    def __init__(self, danger: LogisticModel, kinds: NaiveBayes, threshold: float, strong: float):
+    def __init__(self, danger: LogisticModel, kinds: NaiveBayes, bands: Bands,
+                 semantic: SentenceModel | None = None):
         self._danger = danger
         self._kinds = kinds
-        self.threshold = threshold
-        self.strong = strong
+        self.bands = bands  # of the n-gram model alone
+        self.semantic = semantic
+
+    def _logits(self, parts: list[str], quick: bool) -> tuple[np.ndarray, Bands]:
+        logits = np.array([self._danger.logit(part) for part in parts])
+        if quick or self.semantic is None:
+            return logits, self.bands
+        return logits + self.semantic.logits(parts), self.semantic.bands
 
     def score(self, text: str) -> float:
         """The danger logit of the whole message."""
-        return self._danger.logit(text)
-
-    def sentence_score(self, text: str) -> float:
-        """The highest danger logit of the message and its sentences."""
-        return max(self._danger.logit(part) for part in sentences(text))
+        return float(self._logits([text], quick=False)[0][0])
 
     def kind_of(self, text: str) -> str | None:
         posterior = self._kinds.posterior(text)
         kind = max(posterior, key=posterior.get)
         return kind if posterior[kind] >= _CLEAR_KIND else None
 
-    def assess(self, text: str) -> Danger:
+    def assess(self, text: str, quick: bool = False) -> Danger:
+        """``quick``: the n-gram model alone (a fraction of a millisecond),
+        without the sentence embeddings (about 13 ms a sentence)."""
         parts = sentences(text)
-        logits = [self._danger.logit(part) for part in parts]
-        danger = Danger(logits[0], max(logits), self.threshold, self.strong, None)
+        logits, bands = self._logits(parts, quick)
+        worst = int(logits.argmax())
+        danger = Danger(float(logits[0]), float(logits[worst]), bands.threshold, bands.strong, None)
         if not danger.possible:
             return danger
-        return replace(danger, kind=self.kind_of(parts[logits.index(max(logits))] if danger.certain else text))
+        return replace(danger, kind=self.kind_of(parts[worst] if danger.certain else text))
 
     def save(self, path: Path) -> None:
         """Written beside and then renamed: a reader never sees half a file."""
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial.npz")
+        semantic = {}
+        if self.semantic:
+            semantic = {**self.semantic.model.arrays("semantic_"), "semantic_encoder": np.array(self.semantic.encoder.name),
+                        "semantic_thresholds": np.array([self.semantic.bands.threshold, self.semantic.bands.strong])}
         np.savez(partial, **self._danger.arrays("danger_"), **self._kinds.arrays("kinds_"),
-                 thresholds=np.array([self.threshold, self.strong]))
+                 thresholds=np.array([self.bands.threshold, self.bands.strong]), **semantic)
         partial.replace(path)
 
     @classmethod
-    def load(cls, path: Path) -> DangerModel:
+    def load(cls, path: Path, encoder: Encoder | None = None) -> DangerModel:
+        """The sentence model is used with ``encoder`` only if it was trained on that encoder's vectors."""
         with np.load(path, allow_pickle=False) as arrays:
-            threshold, strong = arrays["thresholds"].tolist()
+            semantic = None
+            if encoder is not None and "semantic_encoder" in arrays and str(arrays["semantic_encoder"]) == encoder.name:
+                semantic = SentenceModel(encoder, VectorLogistic.from_arrays(arrays, "semantic_"),
+                                         Bands(*arrays["semantic_thresholds"].tolist()))
             return cls(LogisticModel.from_arrays(arrays, "danger_"), NaiveBayes.from_arrays(arrays, "kinds_"),
-                       threshold, strong)
+                       Bands(*arrays["thresholds"].tolist()), semantic)
 
     @classmethod
-    def train(cls, lines: list[SafetyLine], questions: list[str] = ()) -> DangerModel:
+    def train(cls, lines: list[SafetyLine], questions: list[str] = (),
+              embeddings: EmbeddingCache | None = None) -> DangerModel:
         """Fit on a split of ``lines`` (and all ``questions``, ordinary ones),
-        choose the thresholds on the rest, then fit the kinds on all emergencies."""
+        choose the thresholds on the rest, then fit the kinds on all
+        emergencies. With ``embeddings``, the sentence model too."""
         shuffled = sorted(lines, key=lambda line: line.text)
         random.Random(11).shuffle(shuffled)
         cut = int(len(shuffled) * (1 - _VALIDATION_SHARE))
         fitted, validation = shuffled[:cut], shuffled[cut:]
-        model = cls(_fit_danger(fitted, questions), _fit_kinds(lines), threshold=0.0, strong=0.0)
+        texts, labels, weights = _examples(fitted, questions)
+        model = cls(LogisticModel.train(texts, labels, weights), _fit_kinds(lines), Bands(0.0, 0.0))
         emergencies = [line.text for line in validation if line.emergency]
+        if embeddings is not None:
+            # The project's own texts go through the kept vectors; a person's messages, later, never do.
+            vectors = embeddings.embed(texts + [part for text in emergencies for part in sentences(text)])
+            model.semantic = SentenceModel(embeddings, VectorLogistic.train(vectors[:len(texts)], labels, weights),
+                                           Bands(0.0, 0.0))
         if emergencies:
-            model.threshold = max(_LOWEST_THRESHOLD,
-                                  float(np.quantile([model.score(text) for text in emergencies], 1 - TARGET_RECALL)))
-            model.strong = float(np.quantile([model.sentence_score(text) for text in emergencies], 1 - STRONG_RECALL))
+            model.bands = _bands(model, emergencies, quick=True)
+            if model.semantic:
+                model.semantic.bands = _bands(model, emergencies, quick=False)
+        if model.semantic:
+            model.semantic.encoder = embeddings.encoder
         return model
 
 
-def _fit_danger(lines: list[SafetyLine], questions: list[str]) -> LogisticModel:
-    """Whole messages, and every sentence of a near-miss as a near-miss too: a
-    sentence of background ("they beat me in prison back home") must not raise
-    the alarm on its own. The sentences of an emergency are not all danger, so
-    they are not examples."""
+def _bands(model: DangerModel, emergencies: list[str], quick: bool) -> Bands:
+    """Above ``threshold``, TARGET_RECALL of ``emergencies`` (whole); above ``strong``, STRONG_RECALL
+    (the message or a sentence)."""
+    scores = [model._logits(sentences(text), quick)[0] for text in emergencies]
+    return Bands(max(_LOWEST_THRESHOLD, float(np.quantile([s[0] for s in scores], 1 - TARGET_RECALL))),
+                 float(np.quantile([s.max() for s in scores], 1 - STRONG_RECALL)))
+
+
+def _examples(lines: list[SafetyLine], questions: list[str]) -> tuple[list[str], list[bool], list[float]]:
+    """Texts, labels and weights to learn from. Whole messages, and every
+    sentence of a near-miss as a near-miss too: a sentence of background
+    ("they beat me in prison back home") must not raise the alarm on its own.
+    The sentences of an emergency are not all danger, so they are not
+    examples. Both labels weigh the same in total, whatever their counts."""
     examples = [(line.text, line.emergency, 1.0) for line in lines]
     examples += [(part, False, 1.0) for line in lines if not line.emergency for part in sentences(line.text)[1:]]
     examples += [(question, False, _QUESTION_WEIGHT) for question in questions]
     totals = {label: sum(weight for _, is_danger, weight in examples if is_danger == label) for label in (True, False)}
-    # Both labels weigh the same in total, whatever their counts.
-    return LogisticModel.train([text for text, _, _ in examples], [label for _, label, _ in examples],
-                               [weight / max(totals[label], 1e-9) for _, label, weight in examples])
+    return ([text for text, _, _ in examples], [label for _, label, _ in examples],
+            [weight / max(totals[label], 1e-9) for _, label, weight in examples])
 
 
 def _fit_kinds(lines: list[SafetyLine]) -> NaiveBayes:
@@ -191,23 +255,26 @@ def _fit_kinds(lines: list[SafetyLine]) -> NaiveBayes:
 
 
 def load_danger_model(directory: Path = SAFETY_DATA / "train", knowledge: Path = BUNDLED_KNOWLEDGE,
-                      cache: Path | None = MODEL_CACHE) -> DangerModel | None:
+                      cache: Path | None = MODEL_CACHE, encoder: Encoder | None = None) -> DangerModel | None:
     """The model of the safety data of ``directory`` and the phrasings of
-    ``knowledge``, or None when there are no emergencies to learn from: kept
-    in memory for the process (engines are rebuilt on reload) and in
-    ``cache`` (None: not kept on disk)."""
+    ``knowledge`` (with a sentence model on ``encoder``'s embeddings), or None
+    when there are no emergencies to learn from: kept in memory for the
+    process (engines are rebuilt on reload) and in ``cache`` (None: not kept
+    on disk)."""
     digest = hashlib.sha256(Path(__file__).read_bytes() + Path(linear.__file__).read_bytes())
+    digest.update(f"encoder:{encoder.name if encoder else None}".encode())
     for path in [*sorted(directory.glob("*.jsonl")), *sorted(knowledge.glob("*.yaml"))]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return _trained(directory, knowledge, cache, digest.hexdigest()[:24])
+    return _trained(directory, knowledge, cache, encoder, digest.hexdigest()[:24])
 
 
 @lru_cache(maxsize=4)
-def _trained(directory: Path, knowledge: Path, cache: Path | None, digest: str) -> DangerModel | None:
+def _trained(directory: Path, knowledge: Path, cache: Path | None, encoder: Encoder | None,
+             digest: str) -> DangerModel | None:
     kept = cache / f"danger-{digest}.npz" if cache else None
     if kept and kept.exists():
         try:
-            return DangerModel.load(kept)
+            return DangerModel.load(kept, encoder)
         except (OSError, ValueError, KeyError) as error:
             log.warning("the kept danger model %s cannot be read (%s): training it again", kept.name, error)
     lines = read_safety_lines(directory)
@@ -217,7 +284,7 @@ def _trained(directory: Path, knowledge: Path, cache: Path | None, digest: str) 
     base = load_knowledge(knowledge).knowledge
     questions = [question for entry in base.entries.values() if entry.kind != "emergency"
                  for phrasings in entry.questions.values() for question in phrasings]
-    model = DangerModel.train(lines, questions)
+    model = DangerModel.train(lines, questions, EmbeddingCache(encoder, cache) if encoder else None)
     if kept:
         try:
             model.save(kept)

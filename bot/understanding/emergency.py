@@ -52,7 +52,7 @@ class EmergencyDetector:
         self.model = model
         # The last message checked, and what was found: on Telegram a message is checked on
         # receipt (for the urgent lane) and again when it is answered.
-        self._last: tuple[str, EmergencyCheck] | None = None
+        self._last: tuple[tuple[str, bool], EmergencyCheck] | None = None
         triggers = {
             fold(trigger)
             for entry in knowledge.entries_of("emergency")
@@ -65,17 +65,24 @@ class EmergencyDetector:
         self._pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)") if triggers else None
         self._long_words = sorted(t for t in triggers if " " not in t and len(t) >= _FUZZY_MIN_LENGTH)
 
-    def check(self, text: str) -> EmergencyCheck:
+    @property
+    def slow(self) -> bool:
+        """The check embeds sentences (milliseconds, not microseconds): run it off the event loop."""
+        return self.model is not None and self.model.semantic is not None
+
+    def check(self, text: str, quick: bool = False) -> EmergencyCheck:
+        """``quick``: the triggers and the n-gram model, without sentence embeddings."""
+        text = text.strip()
         last = self._last
-        if last is not None and last[0] == text:
+        if last is not None and last[0] == (text, quick):
             return last[1]
         trigger = self.trigger_in(text)
-        danger = self.model.assess(text) if self.model else None
+        danger = self.model.assess(text, quick) if self.model else None
         kind = danger.kind if danger else None
         if trigger and kind is None and self.model:
             kind = self.model.kind_of(text)
         found = EmergencyCheck(trigger, danger, kind)
-        self._last = (text, found)
+        self._last = ((text, quick), found)
         return found
 
     def trigger_in(self, text: str) -> str | None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from bot.content.conversations import Conversation, load_conversations
 from bot.content.knowledge import KnowledgeBase, load_knowledge
 from bot.understanding.danger import DangerModel, load_danger_model
+from bot.understanding.embeddings import available_encoder
 from bot.understanding.emergency import EmergencyDetector
 from bot.understanding.languages import LanguageIdentifier
 from bot.understanding.matching import Matcher, Scored
@@ -75,12 +76,12 @@ class Engine:
                  conversations: dict[str, Conversation] | None = None,
                  danger: DangerModel | None = None):
         """``danger``: the learned emergency model; by default the one trained
-        on the bundled safety data."""
+        on the bundled safety data (with sentence embeddings where they work)."""
         self.knowledge = knowledge
         self.conversations = conversations or {}
         self.thresholds = thresholds or Thresholds()
         self.matcher = Matcher(knowledge)
-        self.emergency = EmergencyDetector(knowledge, danger or load_danger_model())
+        self.emergency = EmergencyDetector(knowledge, danger or load_danger_model(encoder=available_encoder()))
         self.languages = LanguageIdentifier(
             (lang, text)
             for entry in knowledge.entries.values()

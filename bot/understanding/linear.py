@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,22 +103,66 @@ class LogisticModel:
         columns = np.concatenate([ids for ids, _ in rows])
         values = np.concatenate([vals for _, vals in rows])
         owners = np.repeat(np.arange(len(rows)), lengths)
-        targets = np.asarray(labels, dtype=float)
-        weight_of = np.asarray(sample_weights, dtype=float)
-        weight_of = weight_of / weight_of.sum()
-        parameters = np.zeros(len(vocabulary.index) + 1)  # the last one is the bias
-        first, second = np.zeros_like(parameters), np.zeros_like(parameters)
-        for step in range(1, epochs + 1):
-            weights, bias = parameters[:-1], parameters[-1]
-            logits = np.bincount(owners, weights=weights[columns] * values, minlength=len(rows)) + bias
-            error = (1 / (1 + np.exp(-logits)) - targets) * weight_of
-            gradient = np.empty_like(parameters)
-            gradient[:-1] = np.bincount(columns, weights=values * error[owners], minlength=len(weights)) + l2 * weights
-            gradient[-1] = error.sum()
-            first = 0.9 * first + 0.1 * gradient
-            second = 0.999 * second + 0.001 * gradient * gradient
-            parameters -= learning_rate * (first / (1 - 0.9 ** step)) / (np.sqrt(second / (1 - 0.999 ** step)) + 1e-8)
+
+        def logits(weights: np.ndarray) -> np.ndarray:
+            return np.bincount(owners, weights=weights[columns] * values, minlength=len(rows))
+
+        def spread(error: np.ndarray) -> np.ndarray:
+            return np.bincount(columns, weights=values * error[owners], minlength=len(vocabulary.index))
+
+        parameters = _fit_logistic(logits, spread, len(vocabulary.index), labels, sample_weights,
+                                   epochs=epochs, learning_rate=learning_rate, l2=l2)
         return cls(vocabulary, parameters[:-1].copy(), float(parameters[-1]))
+
+
+class VectorLogistic:
+    """Binary logistic regression on dense vectors (sentence embeddings)."""
+
+    def __init__(self, weights: np.ndarray, bias: float):
+        self.weights = weights
+        self.bias = bias
+
+    def logits(self, vectors: np.ndarray) -> np.ndarray:
+        return vectors @ self.weights + self.bias
+
+    def arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        return {f"{prefix}weights": self.weights, f"{prefix}bias": np.array([self.bias])}
+
+    @classmethod
+    def from_arrays(cls, arrays, prefix: str) -> VectorLogistic:
+        return cls(arrays[f"{prefix}weights"], float(arrays[f"{prefix}bias"][0]))
+
+    @classmethod
+    def train(cls, vectors: np.ndarray, labels: Sequence[bool], sample_weights: Sequence[float],
+              *, epochs: int = 300, learning_rate: float = 0.05, l2: float = 1e-5) -> VectorLogistic:
+        vectors = np.asarray(vectors, dtype=np.float32)
+        parameters = _fit_logistic(lambda weights: vectors @ weights, lambda error: vectors.T @ error,
+                                   vectors.shape[1], labels, sample_weights,
+                                   epochs=epochs, learning_rate=learning_rate, l2=l2)
+        return cls(parameters[:-1].astype(np.float32), float(parameters[-1]))
+
+
+def _fit_logistic(logits: Callable[[np.ndarray], np.ndarray], spread: Callable[[np.ndarray], np.ndarray],
+                  size: int, labels: Sequence[bool], sample_weights: Sequence[float],
+                  *, epochs: int, learning_rate: float, l2: float) -> np.ndarray:
+    """Full-batch Adam on the weighted log loss; deterministic (no sampling).
+    ``logits(weights)`` are the examples' logits without the bias, ``spread(error)``
+    the gradient of the weights for the examples' errors. Returns the weights, then the bias."""
+    targets = np.asarray(labels, dtype=float)
+    weight_of = np.asarray(sample_weights, dtype=float)
+    weight_of = weight_of / weight_of.sum()
+    parameters = np.zeros(size + 1)  # the last one is the bias
+    first, second = np.zeros_like(parameters), np.zeros_like(parameters)
+    for step in range(1, epochs + 1):
+        weights, bias = parameters[:-1], parameters[-1]
+        error = (1 / (1 + np.exp(-(logits(weights) + bias))) - targets) * weight_of
+        gradient = np.empty_like(parameters)
+        gradient[:-1] = spread(error) + l2 * weights
+        gradient[-1] = error.sum()
+        first = 0.9 * first + 0.1 * gradient
+        second = 0.999 * second + 0.001 * gradient * gradient
+        parameters -= learning_rate * (first / (1 - 0.9 ** step)) / (np.sqrt(second / (1 - 0.999 ** step)) + 1e-8)
+    return parameters
 
 
 class NaiveBayes:
