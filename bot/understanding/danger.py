@@ -26,7 +26,7 @@ sentence of background would too often sound like danger on its own).
 Where sentence embeddings work (``embeddings.py``, an optional extra), two
 more models learn from the embeddings of the same examples: a logistic one,
 and the nearest examples (how much closer the message is to its nearest
-emergencies than to its nearest other examples, scaled to the spread of the
+emergencies than to its nearest near-misses, scaled to the spread of the
 logistic logits). Their scores are added to the n-gram model's logit, with
 thresholds of their own chosen the same way. Embeddings carry meaning across languages and wordings that
 share no n-grams; n-grams carry misspellings and Latin-letter writing, which
@@ -71,6 +71,8 @@ _VALIDATION_SHARE = 0.2
 _CLEAR_KIND = 0.3
 # The nearest examples that vote (chosen on writers the models were not trained on: 3 to 5 did best).
 _NEIGHBOURS = 5
+# How much more a nearer emergency counts when the nearest ones name the kind (cosine / temperature).
+_KIND_TEMPERATURE = 0.05
 # Sentence ends in the scripts we serve (Latin, Arabic, Ethiopic), and line breaks.
 _SENTENCE_END = re.compile(r"[.!?؟።\n]+")
 _MIN_SENTENCE_WORDS = 2
@@ -135,9 +137,11 @@ def sentences(text: str) -> list[str]:
 @dataclass(frozen=True)
 class NearestExamples:
     """How much closer a text is to its nearest emergencies than to its
-    nearest other examples (mean cosine of each side's nearest few)."""
+    nearest near-misses (mean cosine of each side's nearest few), and the
+    kinds of those emergencies."""
 
     emergencies: np.ndarray  # unit vectors, one row per example
+    kinds: np.ndarray  # of the emergencies
     others: np.ndarray
 
     def scores(self, vectors: np.ndarray) -> np.ndarray:
@@ -145,6 +149,17 @@ class NearestExamples:
             count = min(_NEIGHBOURS, len(examples))
             return np.partition(vectors @ examples.T, -count, axis=1)[:, -count:].mean(axis=1)
         return nearest(self.emergencies) - nearest(self.others)
+
+    def kind_shares(self, vector: np.ndarray) -> dict[str, float]:
+        """The kinds of the nearest emergencies, the nearest counting most."""
+        similarity = self.emergencies @ vector
+        count = min(_NEIGHBOURS, len(similarity))
+        nearest = np.argpartition(similarity, -count)[-count:]
+        weights = np.exp((similarity[nearest] - similarity[nearest].max()) / _KIND_TEMPERATURE)
+        shares: dict[str, float] = {}
+        for kind, weight in zip(self.kinds[nearest].tolist(), weights / weights.sum()):
+            shares[kind] = shares.get(kind, 0.0) + float(weight)
+        return shares
 
 
 @dataclass
@@ -158,30 +173,34 @@ class SentenceModel:
     scale: float  # of the nearest examples' score: the spread of the logistic logits
     bands: Bands
 
-    def logits(self, parts: list[str]) -> np.ndarray:
-        vectors = self.encoder.embed(parts)
+    def logits(self, vectors: np.ndarray) -> np.ndarray:
         return self.model.logits(vectors) + self.scale * self.nearest.scores(vectors)
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {**self.model.arrays("semantic_"), "semantic_encoder": np.array(self.encoder.name),
                 "semantic_emergencies": self.nearest.emergencies.astype(np.float16),
-                "semantic_others": self.nearest.others.astype(np.float16),
+                "semantic_kinds": self.nearest.kinds, "semantic_others": self.nearest.others.astype(np.float16),
                 "semantic_scale_and_bands": np.array([self.scale, self.bands.threshold, self.bands.strong])}
 
     @classmethod
     def from_arrays(cls, arrays, encoder: Encoder) -> SentenceModel:
         scale, threshold, strong = arrays["semantic_scale_and_bands"].tolist()
-        nearest = NearestExamples(arrays["semantic_emergencies"].astype(np.float32),
+        nearest = NearestExamples(arrays["semantic_emergencies"].astype(np.float32), arrays["semantic_kinds"],
                                   arrays["semantic_others"].astype(np.float32))
         return cls(encoder, VectorLogistic.from_arrays(arrays, "semantic_"), nearest, scale, Bands(threshold, strong))
 
     @classmethod
     def train(cls, embeddings: EmbeddingCache, texts: list[str], labels: list[bool], weights: list[float],
-              validation: list[str]) -> SentenceModel:
+              voters: int, kinds: list[str], validation: list[str]) -> SentenceModel:
+        """The first ``voters`` examples (the safety data's) are the nearest examples: the
+        knowledge base's phrasings, short questions that weigh less in the other models, would
+        crowd out short messages (on unseen writers, 1.5% of the emergencies). ``kinds``: of the
+        emergencies among them, in order."""
         vectors = embeddings.embed(texts)
-        emergency = np.array(labels, dtype=bool)
+        emergency = np.array(labels, dtype=bool)[:voters]
         model = cls(embeddings, VectorLogistic.train(vectors, labels, weights),
-                    NearestExamples(vectors[emergency], vectors[~emergency]), 1.0, Bands(0.0, 0.0))
+                    NearestExamples(vectors[:voters][emergency], np.array(kinds), vectors[:voters][~emergency]),
+                    1.0, Bands(0.0, 0.0))
         # Both scores count about the same: the same spread on the validation split.
         held = embeddings.embed(validation)
         model.scale = float(model.model.logits(held).std() / max(model.nearest.scores(held).std(), 1e-9))
@@ -196,31 +215,41 @@ class DangerModel:
         self.bands = bands  # of the n-gram model alone
         self.semantic = semantic
 
-    def _logits(self, parts: list[str], quick: bool) -> tuple[np.ndarray, Bands]:
+    def _logits(self, parts: list[str], quick: bool) -> tuple[np.ndarray, Bands, np.ndarray | None]:
+        """The parts' logits, the bands they are read with, and the parts' embeddings (None: not used)."""
         logits = np.array([self._danger.logit(part) for part in parts])
         if quick or self.semantic is None:
-            return logits, self.bands
-        return logits + self.semantic.logits(parts), self.semantic.bands
+            return logits, self.bands, None
+        vectors = self.semantic.encoder.embed(parts)
+        return logits + self.semantic.logits(vectors), self.semantic.bands, vectors
 
     def score(self, text: str) -> float:
         """The danger logit of the whole message."""
         return float(self._logits([text], quick=False)[0][0])
 
-    def kind_of(self, text: str) -> str | None:
+    def kind_of(self, text: str, vector: np.ndarray | None = None) -> str | None:
+        """The kind of danger of ``text``, when it is clear: the kind model's belief, and with
+        ``text``'s embedding, averaged with the kinds of its nearest emergencies (on unseen
+        writers, the kind right 89% of the times it was named, from 83%)."""
         posterior = self._kinds.posterior(text)
+        if vector is not None and self.semantic is not None:
+            nearest = self.semantic.nearest.kind_shares(vector)
+            posterior = {kind: (share + nearest.get(kind, 0.0)) / 2 for kind, share in posterior.items()}
         kind = max(posterior, key=posterior.get)
         return kind if posterior[kind] >= _CLEAR_KIND else None
 
-    def assess(self, text: str, quick: bool = False) -> Danger:
+    def assess(self, text: str, quick: bool = False, name_kind: bool = False) -> Danger:
         """``quick``: the n-gram model alone (a fraction of a millisecond),
-        without the sentence embeddings (about 13 ms a sentence)."""
+        without the sentence embeddings (about 13 ms a sentence). The kind is
+        named when danger is possible, or when ``name_kind`` (a trigger hit)."""
         parts = sentences(text)
-        logits, bands = self._logits(parts, quick)
+        logits, bands, vectors = self._logits(parts, quick)
         worst = int(logits.argmax())
         danger = Danger(float(logits[0]), float(logits[worst]), bands.threshold, bands.strong, None)
-        if not danger.possible:
+        if not (danger.possible or name_kind):
             return danger
-        return replace(danger, kind=self.kind_of(parts[worst] if danger.certain else text))
+        read = worst if danger.certain else 0
+        return replace(danger, kind=self.kind_of(parts[read], None if vectors is None else vectors[read]))
 
     def save(self, path: Path) -> None:
         """Written beside and then renamed: a reader never sees half a file."""
@@ -256,7 +285,8 @@ class DangerModel:
         emergencies = [line.text for line in validation if line.emergency]
         if embeddings is not None:
             # The project's own texts go through the kept vectors; a person's messages, later, never do.
-            model.semantic = SentenceModel.train(embeddings, texts, labels, weights,
+            model.semantic = SentenceModel.train(embeddings, texts, labels, weights, len(texts) - len(questions),
+                                                 [line.kind for line in fitted if line.emergency],
                                                  [part for line in validation for part in sentences(line.text)])
         if emergencies:
             model.bands = _bands(model, emergencies, quick=True)
@@ -280,7 +310,7 @@ def _examples(lines: list[SafetyLine], questions: list[str]) -> tuple[list[str],
     sentence of a near-miss as a near-miss too: a sentence of background
     ("they beat me in prison back home") must not raise the alarm on its own.
     The sentences of an emergency are not all danger, so they are not
-    examples. Both labels weigh the same in total, whatever their counts."""
+    examples. The phrasings come last. Both labels weigh the same in total, whatever their counts."""
     examples = [(line.text, line.emergency, 1.0) for line in lines]
     examples += [(part, False, 1.0) for line in lines if not line.emergency for part in sentences(line.text)[1:]]
     examples += [(question, False, _QUESTION_WEIGHT) for question in questions]

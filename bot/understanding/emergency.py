@@ -77,11 +77,8 @@ class EmergencyDetector:
         if last is not None and last[0] == (text, quick):
             return last[1]
         trigger = self.trigger_in(text)
-        danger = self.model.assess(text, quick) if self.model else None
-        kind = danger.kind if danger else None
-        if trigger and kind is None and self.model:
-            kind = self.model.kind_of(text)
-        found = EmergencyCheck(trigger, danger, kind)
+        danger = self.model.assess(text, quick, name_kind=trigger is not None) if self.model else None
+        found = EmergencyCheck(trigger, danger, danger.kind if danger else None)
         self._last = ((text, quick), found)
         return found
 
