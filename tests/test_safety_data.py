@@ -11,6 +11,7 @@ from collections import Counter
 import pytest
 import yaml
 
+from bot.cli import SHARED
 from bot.understanding.languages import LANGUAGES
 from tests.conftest import KNOWLEDGE, PROJECT
 
@@ -55,6 +56,16 @@ def test_no_held_out_line_is_in_the_training_set_or_the_knowledge_base():
     held_out = [line["text"] for lang in LANGUAGES for line in lines_of("heldout", lang)]
     assert [text for text in held_out if same_text(text) in trained] == []
     assert [text for text in held_out if same_text(text) in phrasings] == []
+
+
+def test_no_line_of_the_dev_set_is_trained_on():
+    """The dev set (../shared/eval/dev.jsonl) measures understanding: the safety data keeps out of it too."""
+    dev = SHARED / "eval" / "dev.jsonl"
+    if not dev.exists():
+        pytest.skip("../shared/eval/dev.jsonl is not beside the project")
+    questions = {same_text(json.loads(line)["text"]) for line in dev.read_text(encoding="utf-8").splitlines() if line}
+    assert [line["text"] for lang in LANGUAGES for line in lines_of("train", lang)
+            if same_text(line["text"]) in questions] == []
 
 
 def test_the_safety_report_counts_recall_false_alarms_and_information_apart(engine, tmp_path):
