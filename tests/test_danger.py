@@ -7,10 +7,11 @@ These messages were written for this test; none is in safety/ or knowledge/.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from bot.content.knowledge import DANGER_KINDS, load_knowledge
-from bot.understanding.danger import Danger, DangerModel, SafetyLine, sentences
+from bot.understanding.danger import Danger, DangerModel, NearestExamples, SafetyLine, sentences
 from bot.understanding.engine import Engine
 from tests.conftest import KNOWLEDGE
 
@@ -155,12 +156,41 @@ def test_the_engine_works_without_a_learned_model(engine):
     assert plain.understand("my child drank something, she is sleepy").action != "emergency"
 
 
+_LINES = [SafetyLine(text, "en", "emergency", "weapon", "plain")
+          for text in ("he has a knife", "a man with a knife at the door", "knife attack now help")]
+_LINES += [SafetyLine(text, "en", "near-miss", "ordinary", "plain")
+           for text in ("where do I buy bread", "how do I find a house", "bread and milk price")]
+
+
 def test_the_model_learns_from_the_lines_it_is_given():
-    lines = [SafetyLine(text, "en", "emergency", "weapon", "plain")
-             for text in ("he has a knife", "a man with a knife at the door", "knife attack now help")]
-    lines += [SafetyLine(text, "en", "near-miss", "ordinary", "plain")
-              for text in ("where do I buy bread", "how do I find a house", "bread and milk price")]
-    model = DangerModel.train(lines * 5)
+    model = DangerModel.train(_LINES * 5)
     assert model.assess("a man with a knife at the door").possible
     assert not model.assess("where do I buy bread").possible
     assert model.score("knife man at the door") > model.score("where is the bread") + 1
+
+
+def test_the_nearest_examples_by_n_grams_are_the_most_similar_texts():
+    from bot.understanding.linear import NgramIndex, Vocabulary, ngram_features
+
+    texts = ["he has a knife", "a man with a knife at the door", "where do I buy bread", "bread and milk price"]
+    vocabulary = Vocabulary.of([ngram_features(text) for text in texts], min_count=1)
+    similarity = NgramIndex.of(vocabulary, texts).similarities("a man with a knife")
+    dense = np.zeros((len(texts), len(vocabulary.index)))
+    for row, text in enumerate(texts):
+        ids, values = vocabulary.vector(ngram_features(text))
+        dense[row, ids] = values
+    ids, values = vocabulary.vector(ngram_features("a man with a knife"))
+    assert similarity == pytest.approx(dense[:, ids] @ values, abs=1e-3)  # kept as float16
+    nearest = NearestExamples(np.array([True, True, False, False]), np.array(["weapon", "weapon"]))
+    assert nearest.scores(similarity[None, :])[0] > 0
+    assert nearest.scores(NgramIndex.of(vocabulary, texts).similarities("milk and bread")[None, :])[0] < 0
+
+
+def test_a_kept_model_reads_danger_as_the_trained_one(tmp_path):
+    """The nearest examples too: they are kept with the model."""
+    model = DangerModel.train(_LINES * 5)
+    model.save(tmp_path / "danger.npz")
+    kept = DangerModel.load(tmp_path / "danger.npz")
+    assert kept.neighbours is not None
+    for text in ("knife man at the door", "where is the bread", "milk"):
+        assert kept.assess(text) == model.assess(text)

@@ -109,9 +109,10 @@ async def test_on_telegram_sentences_are_embedded_off_the_event_loop(engine, tmp
     encoder = WordHashEncoder()
     model = engine.emergency.model
     # No weight on the embeddings: the same answers as the n-gram model, through the slow path.
-    nowhere = NearestExamples(np.zeros((1, 16), np.float32), np.array(["weapon"]), np.zeros((1, 16), np.float32))
-    slow = DangerModel(model._danger, model._kinds, model.bands,
-                       SentenceModel(encoder, VectorLogistic(np.zeros(16, np.float32), 0.0), nowhere, 0.0, model.bands))
+    nowhere = NearestExamples(np.array([True, False]), np.array(["weapon"]))
+    slow = DangerModel(model._danger, model._kinds, model.bands, model.neighbours,
+                       SentenceModel(encoder, VectorLogistic(np.zeros(16, np.float32), 0.0),
+                                     np.zeros((2, 16), np.float32), nowhere, 0.0, model.bands))
     slowed = Engine(engine.knowledge, engine.thresholds, engine.conversations, danger=slow)
     assert slowed.emergency.slow
     async with started_bot(slowed, tmp_path) as bot:
@@ -132,8 +133,7 @@ def test_the_real_encoder_where_it_works():
 
 
 def test_the_nearest_emergencies_name_the_kind():
-    nearest = NearestExamples(np.eye(3, dtype=np.float32), np.array(["weapon", "fire-gas-trapped", "suicide"]),
-                              np.zeros((1, 3), np.float32))
-    shares = nearest.kind_shares(np.array([0.1, 0.99, 0.0], np.float32))
+    nearest = NearestExamples(np.array([True, True, False, True]), np.array(["weapon", "fire-gas-trapped", "suicide"]))
+    shares = nearest.kind_shares(np.array([0.1, 0.99, 0.5, 0.0], np.float32))
     assert max(shares, key=shares.get) == "fire-gas-trapped"
     assert sum(shares.values()) == pytest.approx(1)

@@ -75,10 +75,10 @@ async def test_a_closed_ticket_still_gets_what_was_left_undelivered(bot):
 async def test_what_the_person_wrote_before_cancelling_still_reaches_the_group(bot):
     fake = bot.fake
     await open_ticket(bot)
-    fake.person_says(PERSON, "never mind, the form is done")
+    fake.person_says(PERSON, "the form is filled in")
     fake.person_says(PERSON, "/cancel")
     await until(lambda: any("cancelled the request" in text for text in fake.texts_in(fake.group_id)))
-    assert arrived_once_and_before(fake.texts_in(fake.group_id), "the form is done", "cancelled the request")
+    assert arrived_once_and_before(fake.texts_in(fake.group_id), "the form is filled in", "cancelled the request")
 
 
 # a message refused for good

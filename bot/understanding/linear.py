@@ -115,6 +115,51 @@ class LogisticModel:
         return cls(vocabulary, parameters[:-1].copy(), float(parameters[-1]))
 
 
+class NgramIndex:
+    """The TF-IDF n-gram vectors of example texts, kept by feature, so that a
+    text's cosine to every example costs a fraction of a millisecond."""
+
+    def __init__(self, vocabulary: Vocabulary, starts: np.ndarray, owners: np.ndarray, values: np.ndarray,
+                 size: int):
+        self.vocabulary = vocabulary
+        self.starts = starts  # the examples of feature f: owners[starts[f]:starts[f + 1]]
+        self.owners = owners
+        self.values = values
+        self.size = size  # the number of examples
+
+    @classmethod
+    def of(cls, vocabulary: Vocabulary, texts: Sequence[str]) -> NgramIndex:
+        rows = [vocabulary.vector(ngram_features(text)) for text in texts]
+        features = np.concatenate([ids for ids, _ in rows])
+        order = np.argsort(features, kind="stable")
+        owners = np.repeat(np.arange(len(rows)), [len(ids) for ids, _ in rows])[order]
+        values = np.concatenate([values for _, values in rows])[order]
+        starts = np.searchsorted(features[order], np.arange(len(vocabulary.index) + 1))
+        return cls(vocabulary, starts.astype(np.int32), owners.astype(np.int32), values.astype(np.float16), len(rows))
+
+    def similarities(self, text: str) -> np.ndarray:
+        """The cosine of ``text`` to each example."""
+        ids, weights = self.vocabulary.vector(ngram_features(text))
+        if not len(ids):
+            return np.zeros(self.size)
+        begins = self.starts[ids]
+        lengths = self.starts[ids + 1] - begins
+        # The positions of every feature's examples, one run after the other.
+        positions = np.repeat(begins - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+        return np.bincount(self.owners[positions], weights=self.values[positions] * np.repeat(weights, lengths),
+                           minlength=self.size)
+
+    def arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        """Without the vocabulary: it is the model's whose vectors these are."""
+        return {f"{prefix}starts": self.starts, f"{prefix}owners": self.owners, f"{prefix}values": self.values,
+                f"{prefix}size": np.array([self.size])}
+
+    @classmethod
+    def from_arrays(cls, arrays, prefix: str, vocabulary: Vocabulary) -> NgramIndex:
+        return cls(vocabulary, arrays[f"{prefix}starts"], arrays[f"{prefix}owners"], arrays[f"{prefix}values"],
+                   int(arrays[f"{prefix}size"][0]))
+
+
 class VectorLogistic:
     """Binary logistic regression on dense vectors (sentence embeddings)."""
 
