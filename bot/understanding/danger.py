@@ -30,10 +30,10 @@ sentence of background would too often sound like danger on its own).
 
 Where sentence embeddings work (``embeddings.py``, an optional extra), two
 more models learn from the embeddings of the same examples: a logistic one,
-and the nearest examples by embedding. Their scores are added to the n-gram model's logit, with
-thresholds of their own chosen the same way. Embeddings carry meaning across languages and wordings that
-share no n-grams; n-grams carry misspellings and Latin-letter writing, which
-embeddings do not. The model kept in ``.cache/`` then names the encoder too.
+and the nearest examples by embedding. Their scores are added to the n-gram
+models' logit, with thresholds of their own chosen the same way. Embeddings
+carry meaning across languages and wordings that share no n-grams; n-grams
+carry misspellings and Latin-letter writing, which embeddings do not. The model kept in ``.cache/`` then names the encoder too.
 """
 
 from __future__ import annotations
@@ -193,8 +193,9 @@ class NgramNeighbours:
     nearest: NearestExamples
     scale: float
 
-    def logits(self, parts: list[str]) -> np.ndarray:
-        return self.scale * self.nearest.scores(np.stack([self.index.similarities(part) for part in parts]))
+    def logits(self, vectors: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        """Of texts' TF-IDF ``vectors`` (those of the logistic model, whose vocabulary the index shares)."""
+        return self.scale * self.nearest.scores(np.stack([self.index.similarities_of(vector) for vector in vectors]))
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {**self.index.arrays("neighbours_"), **self.nearest.arrays("neighbours_"),
@@ -210,7 +211,9 @@ class NgramNeighbours:
               validation: list[str]) -> NgramNeighbours:
         neighbours = cls(NgramIndex.of(model.vocabulary, texts), NearestExamples.of(labels, kinds), 1.0)
         if validation:
-            neighbours.scale = _scale(np.array([model.logit(part) for part in validation]), neighbours.logits(validation))
+            vectors = [model.vector(part) for part in validation]
+            neighbours.scale = _scale(np.array([model.logit_of(vector) for vector in vectors]),
+                                      neighbours.logits(vectors))
         return neighbours
 
 
@@ -267,9 +270,10 @@ class DangerModel:
 
     def _logits(self, parts: list[str], quick: bool) -> tuple[np.ndarray, Bands, np.ndarray | None]:
         """The parts' logits, the bands they are read with, and the parts' embeddings (None: not used)."""
-        logits = np.array([self._danger.logit(part) for part in parts])
+        ngrams = [self._danger.vector(part) for part in parts]  # once for both n-gram models
+        logits = np.array([self._danger.logit_of(vector) for vector in ngrams])
         if self.neighbours is not None:
-            logits += self.neighbours.logits(parts)
+            logits += self.neighbours.logits(ngrams)
         if quick or self.semantic is None:
             return logits, self.bands, None
         vectors = self.semantic.encoder.embed(parts)

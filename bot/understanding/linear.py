@@ -78,8 +78,15 @@ class LogisticModel:
         self.weights = weights
         self.bias = bias
 
+    def vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """``text``'s TF-IDF vector in this model's vocabulary (ids and values)."""
+        return self.vocabulary.vector(ngram_features(text))
+
     def logit(self, text: str) -> float:
-        ids, values = self.vocabulary.vector(ngram_features(text))
+        return self.logit_of(self.vector(text))
+
+    def logit_of(self, vector: tuple[np.ndarray, np.ndarray]) -> float:
+        ids, values = vector
         return self.bias + float(self.weights[ids] @ values)
 
     def arrays(self, prefix: str) -> dict[str, np.ndarray]:
@@ -139,7 +146,11 @@ class NgramIndex:
 
     def similarities(self, text: str) -> np.ndarray:
         """The cosine of ``text`` to each example."""
-        ids, weights = self.vocabulary.vector(ngram_features(text))
+        return self.similarities_of(self.vocabulary.vector(ngram_features(text)))
+
+    def similarities_of(self, vector: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        """The cosine of a TF-IDF ``vector`` of the index's vocabulary to each example."""
+        ids, weights = vector
         if not len(ids):
             return np.zeros(self.size)
         begins = self.starts[ids]
