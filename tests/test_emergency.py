@@ -40,6 +40,18 @@ def test_urgent_sounding_knowledge_questions_are_not_emergencies(engine, text):
     assert engine.understand(text).action != "emergency", text
 
 
+@pytest.mark.parametrize("story", [
+    "my ex husband threatened me with a knife in 2015 in Iraq, can I use that in my asylum interview?",
+    "I was raped in Libya three years ago, can I ask for a female interpreter?",
+])
+def test_a_trigger_word_in_past_violence_told_as_background_is_no_alarm(engine, story):
+    """The word alone is an alarm; inside a story of the past the model must agree."""
+    check = engine.emergency.check(story)
+    assert check.trigger is not None and check.trigger_doubtful
+    assert engine.understand(story).action != "emergency"
+    assert engine.understand(check.trigger).action == "emergency"
+
+
 def test_the_emergency_reply_gives_112_first_and_alerts_a_volunteer(assistant, store):
     person = store.person("test", "1")
     [reply] = assistant.on_text(person, "he has a knife and says he will kill me")

@@ -53,6 +53,7 @@ from bot.content.knowledge import load_knowledge
 from bot.understanding import linear
 from bot.understanding.embeddings import EmbeddingCache, Encoder
 from bot.understanding.linear import LogisticModel, NaiveBayes, NgramIndex, VectorLogistic, Vocabulary
+from bot.understanding.normalize import fold
 
 log = logging.getLogger(__name__)
 
@@ -261,12 +262,15 @@ class SentenceModel:
 
 class DangerModel:
     def __init__(self, danger: LogisticModel, kinds: NaiveBayes, bands: Bands,
-                 neighbours: NgramNeighbours | None = None, semantic: SentenceModel | None = None):
+                 neighbours: NgramNeighbours | None = None, semantic: SentenceModel | None = None,
+                 near_misses: list[str] = ()):
         self._danger = danger
         self._kinds = kinds
         self.bands = bands  # of the n-gram models alone
         self.neighbours = neighbours
         self.semantic = semantic
+        # the folded near-misses of the safety data, one line each: which trigger words they hold
+        self.near_misses = list(near_misses)
 
     def _logits(self, parts: list[str], quick: bool) -> tuple[np.ndarray, Bands, np.ndarray | None]:
         """The parts' logits, the bands they are read with, and the parts' embeddings (None: not used)."""
@@ -313,6 +317,7 @@ class DangerModel:
         partial = path.with_suffix(".partial.npz")
         np.savez(partial, **self._danger.arrays("danger_"), **self._kinds.arrays("kinds_"),
                  thresholds=np.array([self.bands.threshold, self.bands.strong]),
+                 near_misses=np.frombuffer("\n".join(self.near_misses).encode("utf-8"), dtype=np.uint8),
                  **(self.neighbours.arrays() if self.neighbours else {}),
                  **(self.semantic.arrays() if self.semantic else {}))
         partial.replace(path)
@@ -326,8 +331,9 @@ class DangerModel:
                 semantic = SentenceModel.from_arrays(arrays, encoder)
             danger = LogisticModel.from_arrays(arrays, "danger_")
             neighbours = NgramNeighbours.from_arrays(arrays, danger.vocabulary) if "neighbours_scale" in arrays else None
+            near_misses = arrays["near_misses"].tobytes().decode("utf-8").split("\n")
             return cls(danger, NaiveBayes.from_arrays(arrays, "kinds_"), Bands(*arrays["thresholds"].tolist()),
-                       neighbours, semantic)
+                       neighbours, semantic, near_misses)
 
     @classmethod
     def train(cls, lines: list[SafetyLine], questions: list[str] = (),
@@ -340,7 +346,8 @@ class DangerModel:
         cut = int(len(shuffled) * (1 - _VALIDATION_SHARE))
         fitted, validation = shuffled[:cut], shuffled[cut:]
         texts, labels, weights = _examples(fitted, questions)
-        model = cls(LogisticModel.train(texts, labels, weights), _fit_kinds(lines), Bands(0.0, 0.0))
+        model = cls(LogisticModel.train(texts, labels, weights), _fit_kinds(lines), Bands(0.0, 0.0),
+                    near_misses=[" ".join(fold(line.text).split()) for line in lines if not line.emergency])
         emergencies = [line.text for line in validation if line.emergency]
         voters = len(texts) - len(questions)
         kinds = [line.kind for line in fitted if line.emergency]
