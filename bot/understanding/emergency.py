@@ -35,7 +35,7 @@ _FUZZY_MIN_RATIO = 88
 # lies below its threshold by this share of the danger band (threshold to strong). On writers the
 # model was not trained on, triggers raised half of the false alarms, nearly all of them single words
 # told of past violence ("he used to beat me", "raped on the way, two years ago"); this rule left out
-# 14 of 94 false alarms (n-grams) and 16 of 86 (with embeddings), and no emergency of 1,423.
+# 13 of 94 false alarms (n-grams) and 15 of 86 (with embeddings), and no emergency of 1,423.
 _TRIGGER_WORD_DOUBT = 0.7
 # A message of this many words or fewer is about its trigger word: nothing in it tells of the past.
 _TRIGGER_ALONE_WORDS = 2
