@@ -150,7 +150,7 @@ def test_the_engine_works_without_a_learned_model(engine):
     """Triggers stay the fast path: a model that sees no danger does not hide them."""
     quiet = DangerModel.__new__(DangerModel)
     quiet.semantic = None
-    quiet.near_misses = []
+    quiet.near_miss_words = frozenset()
     quiet.assess = lambda text, quick=False, name_kind=False: Danger(-10.0, -10.0, 0.0, 1.0, None)
     plain = Engine(engine.knowledge, danger=quiet)
     assert plain.understand("I want to kill myself").action == "emergency"

@@ -263,14 +263,14 @@ class SentenceModel:
 class DangerModel:
     def __init__(self, danger: LogisticModel, kinds: NaiveBayes, bands: Bands,
                  neighbours: NgramNeighbours | None = None, semantic: SentenceModel | None = None,
-                 near_misses: list[str] = ()):
+                 near_miss_words: frozenset[str] = frozenset()):
         self._danger = danger
         self._kinds = kinds
         self.bands = bands  # of the n-gram models alone
         self.neighbours = neighbours
         self.semantic = semantic
-        # the folded near-misses of the safety data, one line each: which trigger words they hold
-        self.near_misses = list(near_misses)
+        # the words of the safety data's near-misses, folded: which trigger words they hold too
+        self.near_miss_words = near_miss_words
 
     def _logits(self, parts: list[str], quick: bool) -> tuple[np.ndarray, Bands, np.ndarray | None]:
         """The parts' logits, the bands they are read with, and the parts' embeddings (None: not used)."""
@@ -317,7 +317,8 @@ class DangerModel:
         partial = path.with_suffix(".partial.npz")
         np.savez(partial, **self._danger.arrays("danger_"), **self._kinds.arrays("kinds_"),
                  thresholds=np.array([self.bands.threshold, self.bands.strong]),
-                 near_misses=np.frombuffer("\n".join(self.near_misses).encode("utf-8"), dtype=np.uint8),
+                 near_miss_words=np.frombuffer("\n".join(sorted(self.near_miss_words)).encode("utf-8"),
+                                               dtype=np.uint8),
                  **(self.neighbours.arrays() if self.neighbours else {}),
                  **(self.semantic.arrays() if self.semantic else {}))
         partial.replace(path)
@@ -331,9 +332,9 @@ class DangerModel:
                 semantic = SentenceModel.from_arrays(arrays, encoder)
             danger = LogisticModel.from_arrays(arrays, "danger_")
             neighbours = NgramNeighbours.from_arrays(arrays, danger.vocabulary) if "neighbours_scale" in arrays else None
-            near_misses = arrays["near_misses"].tobytes().decode("utf-8").split("\n")
+            near_miss_words = frozenset(arrays["near_miss_words"].tobytes().decode("utf-8").split("\n"))
             return cls(danger, NaiveBayes.from_arrays(arrays, "kinds_"), Bands(*arrays["thresholds"].tolist()),
-                       neighbours, semantic, near_misses)
+                       neighbours, semantic, near_miss_words)
 
     @classmethod
     def train(cls, lines: list[SafetyLine], questions: list[str] = (),
@@ -347,7 +348,8 @@ class DangerModel:
         fitted, validation = shuffled[:cut], shuffled[cut:]
         texts, labels, weights = _examples(fitted, questions)
         model = cls(LogisticModel.train(texts, labels, weights), _fit_kinds(lines), Bands(0.0, 0.0),
-                    near_misses=[" ".join(fold(line.text).split()) for line in lines if not line.emergency])
+                    near_miss_words=frozenset(word for line in lines if not line.emergency
+                                              for word in fold(line.text).split()))
         emergencies = [line.text for line in validation if line.emergency]
         voters = len(texts) - len(questions)
         kinds = [line.kind for line in fitted if line.emergency]

@@ -88,7 +88,8 @@ class EmergencyDetector:
         alternatives = "|".join(re.escape(t) for t in sorted(triggers, key=len, reverse=True))
         self._pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)") if triggers else None
         self._long_words = sorted(t for t in triggers if " " not in t and len(t) >= _FUZZY_MIN_LENGTH)
-        self._doubtful = self._words_in(model.near_misses) if model and self._pattern else set()
+        # Folded text is words between single spaces: a trigger word occurs in it when it is one of its words.
+        self._doubtful = {t for t in triggers if " " not in t and t in model.near_miss_words} if model else set()
 
     @property
     def slow(self) -> bool:
@@ -107,11 +108,6 @@ class EmergencyDetector:
         found = EmergencyCheck(trigger, danger, danger.kind if danger else None, doubtful)
         self._last = ((text, quick), found)
         return found
-
-    def _words_in(self, texts: list[str]) -> set[str]:
-        """The single-word triggers that occur in the folded ``texts``."""
-        return {found.group(0) for text in texts for found in self._pattern.finditer(text)
-                if " " not in found.group(0)}
 
     def trigger_in(self, text: str) -> str | None:
         """The trigger found in ``text``, or None."""
