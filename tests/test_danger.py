@@ -146,15 +146,30 @@ def test_a_translation_that_loses_the_kinds_number_is_an_error(tmp_path):
     assert any("'suicide' answer does not name 1813" in problem.message for problem in problems), problems
 
 
+def _reading_every_message(score: float, strong: float) -> DangerModel:
+    """A model that gives every message ``score``, read with a threshold of 0 and ``strong``."""
+    fixed = DangerModel.__new__(DangerModel)
+    fixed.semantic = None
+    fixed.near_miss_words = frozenset()
+    fixed.assess = lambda text, quick=False, name_kind=False: Danger(score, score, 0.0, strong, None)
+    return fixed
+
+
 def test_the_engine_works_without_a_learned_model(engine):
     """Triggers stay the fast path: a model that sees no danger does not hide them."""
-    quiet = DangerModel.__new__(DangerModel)
-    quiet.semantic = None
-    quiet.near_miss_words = frozenset()
-    quiet.assess = lambda text, quick=False, name_kind=False: Danger(-10.0, -10.0, 0.0, 1.0, None)
-    plain = Engine(engine.knowledge, danger=quiet)
+    plain = Engine(engine.knowledge, danger=_reading_every_message(-10.0, 1.0))
     assert plain.understand("I want to kill myself").action == "emergency"
     assert plain.understand("my child drank something, she is sleepy").action != "emergency"
+
+
+def test_possible_danger_is_an_alarm_unless_another_entry_answers_with_confidence(engine):
+    """Just above the threshold: a question the knowledge base answers well is no danger, but an
+    offer of entries to choose from ("doctor money": the costs, or finding a doctor?) is no answer."""
+    unsure = Engine(engine.knowledge, danger=_reading_every_message(0.1, 10.0))
+    assert unsure.understand("where can I find a family doctor").action == "answer"
+    assert unsure.understand("doctor money").action == "emergency"
+    assert Engine(engine.knowledge, danger=_reading_every_message(-0.1, 10.0)).understand(
+        "doctor money").action == "clarify"
 
 
 _LINES = [SafetyLine(text, "en", "emergency", "weapon", "plain")

@@ -119,13 +119,14 @@ class Engine:
         others = [s for s in ranked if self.knowledge.entries[s.entry_id].kind != "emergency"]
         check = self.emergency.check(text)
         short = len(fold(text).split()) <= self.thresholds.short_words
-        # Possible danger is an alarm unless another entry answers the message with confidence:
-        # the more the message reads like danger, the surer that answer must be.
-        confident = (bool(others) and check.danger is not None
+        entry, action, candidates = self._decide(others, short)
+        # Possible danger is an alarm unless another entry answers the message with confidence
+        # (an offer of entries to choose from, or a volunteer, is none): the more the message reads
+        # like danger, the surer that answer must be.
+        confident = (action in ("answer", "smalltalk") and check.danger is not None
                      and others[0].score >= self._surety(check.danger, short))
         if self.emergency.entry_id and (check.alarm or check.possible and not confident):
             return Match(self.emergency.entry_id, "emergency", lang, _bounded(best.score), _ids(ranked), check.kind)
-        entry, action, candidates = self._decide(others, short)
         return Match(entry, action, lang, _bounded(others[0].score if others else 0.0), candidates)
 
     def _surety(self, danger: Danger, short: bool) -> float:
