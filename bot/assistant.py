@@ -229,8 +229,10 @@ class Assistant:
 
     def no_answer(self, lang: str) -> Reply:
         t = translator(lang)
+        # Danger that the emergency check did not recognise ends here too: the number is always said.
         return Reply("escalate", t.gettext(
-            "I don't have a reliable answer to that. A volunteer can help you, or you can browse the topics."), lang,
+            "I don't have a reliable answer to that. A volunteer can help you, or you can browse the topics.")
+            + "\n" + t.gettext("If you are in danger now, call 112."), lang,
             buttons=(Button(t.gettext("Talk to a volunteer"), HUMAN), Button(t.gettext("Browse topics"), TOPICS)))
 
     def human(self, person: Person, lang: str, topic: str | None = None) -> Reply:

@@ -58,6 +58,15 @@ def test_out_of_scope_gets_an_honest_no_and_a_volunteer(assistant, store):
     assert "human" in [b.action for b in reply.buttons]
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_no_answer_always_says_the_emergency_number(assistant, lang):
+    """Danger the emergency check missed ends in 'no answer' too: the number is there, in the person's language."""
+    reply = assistant.no_answer(lang)
+    first, number = reply.text.split("\n")
+    assert "112" in number and "112" not in first
+    assert lang == "en" or number != "If you are in danger now, call 112."
+
+
 def test_clarify_offers_at_most_three_entries_and_none_of_these(assistant, engine, store):
     reply = assistant.clarify(["housing.rental-deposit", "housing.tenant-rights", "housing.find-rental"], "en")
     assert [b.action for b in reply.buttons][-1] == "none"
