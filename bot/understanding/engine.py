@@ -121,9 +121,11 @@ class Engine:
         short = len(fold(text).split()) <= self.thresholds.short_words
         entry, action, candidates = self._decide(others, short)
         # Possible danger is an alarm unless another entry answers the message with confidence
-        # (an offer of entries to choose from, or a volunteer, is none): the more the message reads
-        # like danger, the surer that answer must be.
-        confident = (action in ("answer", "smalltalk") and check.danger is not None
+        # (an offer of entries to choose from, or a volunteer, is none; but a single word, "kind",
+        # "baby", says too little for the model: entries to choose from answer it): the more the
+        # message reads like danger, the surer that answer must be.
+        answered = action in ("answer", "smalltalk") or action == "clarify" and len(fold(text).split()) == 1
+        confident = (answered and check.danger is not None
                      and others[0].score >= self._surety(check.danger, short))
         if self.emergency.entry_id and (check.alarm or check.possible and not confident):
             return Match(self.emergency.entry_id, "emergency", lang, _bounded(best.score), _ids(ranked), check.kind)
