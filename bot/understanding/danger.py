@@ -16,7 +16,7 @@ n-grams:
   below it, "ok", "I live in Gent" or "I have a question" would too often
   raise the alarm); above ``strong`` lie 70% of them. The models are then
   fitted again on all of the training set and read with those thresholds
-  (a fifth more to learn from counts for more than thresholds read on the
+  (a quarter more to learn from counts for more than thresholds read on the
   very model they are used with). Between the two, the
   engine raises the alarm only when the knowledge base has no confident
   answer: an ordinary question that it answers well is not danger;

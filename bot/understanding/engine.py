@@ -118,13 +118,14 @@ class Engine:
         # the emergency entry's phrasings ("waxaan rabaa guri", I want a house) is about something else.
         others = [s for s in ranked if self.knowledge.entries[s.entry_id].kind != "emergency"]
         check = self.emergency.check(text)
-        short = len(fold(text).split()) <= self.thresholds.short_words
+        words = len(fold(text).split())
+        short = words <= self.thresholds.short_words
         entry, action, candidates = self._decide(others, short)
         # Possible danger is an alarm unless another entry answers the message with confidence
         # (an offer of entries to choose from, or a volunteer, is none; but a single word, "kind",
         # "baby", says too little for the model: entries to choose from answer it): the more the
         # message reads like danger, the surer that answer must be.
-        answered = action in ("answer", "smalltalk") or action == "clarify" and len(fold(text).split()) == 1
+        answered = action in ("answer", "smalltalk") or (action == "clarify" and words == 1)
         confident = (answered and check.danger is not None
                      and others[0].score >= self._surety(check.danger, short))
         if self.emergency.entry_id and (check.alarm or check.possible and not confident):
