@@ -66,3 +66,20 @@ def test_an_emergency_is_answered_even_in_an_open_volunteer_chat(assistant, stor
     assistant.on_button(person, "human")
     [reply] = assistant.on_text(person, "I want to end my life")
     assert reply.kind == "emergency"
+
+
+@pytest.mark.parametrize("story, danger", [
+    # "I was raped in Iran five years ago. I live in Gent with my daughter now. Can I ask for a woman
+    # interpreter at the interview?": a trigger phrase, which would raise the alarm in any other message
+    ("پنج سال پیش در ایران بهم تجاوز شد. الان با دخترم در گنت زندگی میکنم. میتونم برای مصاحبه مترجم زن بخواهم؟",
+     False),
+    ("I work in a butcher's shop in Anderlecht and cut meat with a big knife all day. My boss pays me cash. "
+     "Do I have the right to a contract?", False),
+    ("We live in a studio in Gent since March. My husband came home drunk and he has a knife now, he says "
+     "he will kill me. The children are asleep.", True),
+])
+def test_in_a_story_a_trigger_counts_only_in_a_sentence_that_reads_as_danger(engine, story, danger):
+    """A trigger of the past (a rape years ago, the knife of a butcher) is background; one in the
+    sentence that is the danger still raises the alarm."""
+    assert engine.emergency.trigger_in(story) is not None
+    assert (engine.understand(story).action == "emergency") is danger, story

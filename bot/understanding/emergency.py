@@ -11,7 +11,9 @@ Two paths, either of which raises the alarm:
   holds. A word that near-misses hold too ("knife", "raped", "hits me": past
   violence told as background to a question about the procedure) is an alarm
   alone in a message of one or two words, and otherwise unless the learned
-  model reads the whole message as clearly not danger;
+  model reads the whole message as clearly not danger. In a story of three
+  sentences or more, a trigger counts only in a sentence that the model reads
+  as danger ("two years ago he threatened me with a knife" is background);
 - the learned model (``danger``), which recognises danger described in a
   person's own words, and names its kind.
 """
@@ -25,7 +27,7 @@ from rapidfuzz import fuzz, process
 from dataclasses import dataclass
 
 from bot.content.knowledge import KnowledgeBase
-from bot.understanding.danger import Danger, DangerModel
+from bot.understanding.danger import Danger, DangerModel, sentences
 from bot.understanding.normalize import fold
 
 # A single word at least this long, this similar (rapidfuzz ratio), counts as the trigger.
@@ -39,6 +41,11 @@ _FUZZY_MIN_RATIO = 88
 _TRIGGER_WORD_DOUBT = 0.7
 # A message of this many words or fewer is about its trigger word: nothing in it tells of the past.
 _TRIGGER_ALONE_WORDS = 2
+# A message of this many sentences or more is a story: its triggers count only in sentences that read
+# as danger. On writers the model was not trained on, triggers in the background of stories (knives
+# at work, a rape on the journey years ago) raised half of the false alarms; this left out 13 of 43
+# (n-grams) and no emergency of 947: every story's trigger sentence read as danger.
+_STORY_SENTENCES = 3
 
 
 @dataclass(frozen=True)
@@ -103,11 +110,22 @@ class EmergencyDetector:
         if last is not None and last[0] == (text, quick):
             return last[1]
         trigger = self.trigger_in(text)
+        if trigger is not None and self.model is not None and self._background_only(text, quick):
+            trigger = None
         danger = self.model.assess(text, quick, name_kind=trigger is not None) if self.model else None
         doubtful = trigger in self._doubtful and len(fold(text).split()) > _TRIGGER_ALONE_WORDS
         found = EmergencyCheck(trigger, danger, danger.kind if danger else None, doubtful)
         self._last = ((text, quick), found)
         return found
+
+    def _background_only(self, text: str, quick: bool) -> bool:
+        """``text`` is a story whose sentences that hold a trigger all read as no danger."""
+        parts = sentences(text)[1:]
+        if len(parts) < _STORY_SENTENCES:
+            return False
+        holding = [part for part in parts if self.trigger_in(part)]
+        readings = [self.model.assess(part, quick) for part in holding]
+        return bool(readings) and all(reading.score < reading.threshold for reading in readings)
 
     def trigger_in(self, text: str) -> str | None:
         """The trigger found in ``text``, or None."""
