@@ -105,6 +105,7 @@ class Danger:
     threshold: float  # danger is possible from here (the whole message)
     strong: float  # danger whatever else the message matches (the message or one sentence)
     kind: str | None  # None: danger of no clear kind, or no danger
+    sentence_scores: tuple[float, ...] = ()  # the logit of each of its sentences (none: a single one)
 
     @property
     def possible(self) -> bool:
@@ -315,7 +316,8 @@ class DangerModel:
         parts = sentences(text)
         logits, bands, vectors = self._logits(parts, quick)
         worst = int(logits.argmax())
-        danger = Danger(float(logits[0]), float(logits[worst]), bands.threshold, bands.strong, None)
+        danger = Danger(float(logits[0]), float(logits[worst]), bands.threshold, bands.strong, None,
+                        tuple(float(logit) for logit in logits[1:]))
         if not (danger.possible or name_kind):
             return danger
         # the kind of the whole message when it reads like danger, else of its most dangerous sentence

@@ -110,22 +110,21 @@ class EmergencyDetector:
         if last is not None and last[0] == (text, quick):
             return last[1]
         trigger = self.trigger_in(text)
-        if trigger is not None and self.model is not None and self._background_only(text, quick):
-            trigger = None
         danger = self.model.assess(text, quick, name_kind=trigger is not None) if self.model else None
+        if trigger is not None and danger is not None and self._background_only(text, danger):
+            trigger = None
         doubtful = trigger in self._doubtful and len(fold(text).split()) > _TRIGGER_ALONE_WORDS
         found = EmergencyCheck(trigger, danger, danger.kind if danger else None, doubtful)
         self._last = ((text, quick), found)
         return found
 
-    def _background_only(self, text: str, quick: bool) -> bool:
-        """``text`` is a story whose sentences that hold a trigger all read as no danger."""
-        parts = sentences(text)[1:]
-        if len(parts) < _STORY_SENTENCES:
+    def _background_only(self, text: str, danger: Danger) -> bool:
+        """``text`` is a story whose sentences that hold a trigger all read as no ``danger``."""
+        if len(danger.sentence_scores) < _STORY_SENTENCES:
             return False
-        holding = [part for part in parts if self.trigger_in(part)]
-        readings = [self.model.assess(part, quick) for part in holding]
-        return bool(readings) and all(reading.score < reading.threshold for reading in readings)
+        holding = [score for part, score in zip(sentences(text)[1:], danger.sentence_scores)
+                   if self.trigger_in(part)]
+        return bool(holding) and max(holding) < danger.threshold
 
     def trigger_in(self, text: str) -> str | None:
         """The trigger found in ``text``, or None."""
