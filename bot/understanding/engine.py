@@ -36,10 +36,12 @@ class Thresholds:
     short_words: int = 2
     # Against possible danger, another entry answers from ``answer`` at the bottom of the danger
     # band (a short message: from ``clarify``, a topic word such as "kind" is not a crisis), and
-    # needs up to this score towards its top (chosen on writers the danger model was not trained
-    # on: 0.75 found 2.5% more of their emergencies, for 0.3% more false alarms; ``clarify`` for
-    # short messages lost none of them, for 0.1% fewer false alarms).
-    answer_in_danger: float = 0.75
+    # needs up to this score towards its top. Chosen on writers the danger model was not trained on:
+    # 0.75 found 2.5% more of their emergencies than ``answer`` alone, for 0.3% more false alarms;
+    # 0.95 then found 3 more of the next writers' 1,214 emergencies (a daughter who never reached
+    # school, answered with enrolment; bleeding from the head, answered with "thanks") and no false
+    # alarm more. ``clarify`` for short messages lost none of them, for 0.1% fewer false alarms.
+    answer_in_danger: float = 0.95
 
 
 @dataclass(frozen=True)
