@@ -7,11 +7,16 @@ These messages were written for this test; none is in safety/ or knowledge/.
 
 from __future__ import annotations
 
+import json
+import os
+
 import numpy as np
 import pytest
 
 from bot.content.knowledge import DANGER_KINDS, load_knowledge
-from bot.understanding.danger import Danger, DangerModel, NearestExamples, SafetyLine, sentences
+from bot.understanding import danger
+from bot.understanding.danger import (Danger, DangerModel, NearestExamples, SafetyLine, load_danger_model,
+                                        sentences)
 from bot.understanding.engine import Engine
 from tests.conftest import KNOWLEDGE
 
@@ -210,3 +215,23 @@ def test_a_kept_model_reads_danger_as_the_trained_one(tmp_path):
     assert kept.neighbours is not None
     for text in ("knife man at the door", "where is the bread", "milk"):
         assert kept.assess(text) == model.assess(text)
+
+
+def test_only_the_models_used_last_are_kept(tmp_path):
+    """Each change of the data keeps a new model of about 100 MB: the four used last stay, and
+    loading one counts as using it."""
+    data, cache = tmp_path / "safety", tmp_path / "cache"
+    data.mkdir()
+    cache.mkdir()
+    (data / "en.jsonl").write_text("".join(json.dumps(vars(line)) + "\n" for line in _LINES * 5), encoding="utf-8")
+    for age in range(5):  # old0 is the one of them used last
+        (cache / f"danger-old{age}.npz").write_bytes(b"")
+        os.utime(cache / f"danger-old{age}.npz", (1_000_000 - age, 1_000_000 - age))
+    load_danger_model(data, KNOWLEDGE, cache)
+    kept = {path.name for path in cache.glob("danger-*.npz")}
+    (trained,) = kept - {f"danger-old{age}.npz" for age in range(5)}
+    assert kept == {trained, "danger-old0.npz", "danger-old1.npz", "danger-old2.npz"}
+    os.utime(cache / trained, (1, 1))
+    danger._trained.cache_clear()  # as a restart would
+    load_danger_model(data, KNOWLEDGE, cache)
+    assert (cache / trained).stat().st_mtime > 1_000_000

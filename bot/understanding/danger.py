@@ -6,8 +6,8 @@ phrasings of the bundled knowledge base (``knowledge/``): the project's own
 data, read once, so a reload of the knowledge base does not retrain it.
 Training takes a few minutes, so the trained model is kept in ``.cache/`` beside
 the project, named by a checksum of its data and of this module: the next
-start with the same data loads it. Two models over character and word
-n-grams:
+start with the same data loads it (the four used last are kept, older ones
+removed). Two models over character and word n-grams:
 
 - a logistic model scores how much a text reads like danger. Two thresholds
   are chosen on a validation split of the training set, for recall: above
@@ -85,6 +85,8 @@ _KIND_TEMPERATURE = 0.05
 # Sentence ends in the scripts we serve (Latin, Arabic, Ethiopic), and line breaks.
 _SENTENCE_END = re.compile(r"[.!?؟።\n]+")
 _MIN_SENTENCE_WORDS = 2
+# Models kept in ``.cache/``: with and without embeddings, for the data of now and of before.
+_KEPT_MODELS = 4
 
 
 @dataclass(frozen=True)
@@ -451,9 +453,12 @@ def _trained(directory: Path, knowledge: Path, cache: Path | None, encoder: Enco
     kept = cache / f"danger-{digest}.npz" if cache else None
     if kept and kept.exists():
         try:
-            return DangerModel.load(kept, encoder)
+            model = DangerModel.load(kept, encoder)
         except (OSError, ValueError, KeyError) as error:
             log.warning("the kept danger model %s cannot be read (%s): training it again", kept.name, error)
+        else:
+            _mark_used(kept)
+            return model
     lines = read_safety_lines(directory)
     if not any(line.emergency for line in lines):
         log.warning("no safety data in %s: the emergency check has its triggers only", directory)
@@ -464,4 +469,26 @@ def _trained(directory: Path, knowledge: Path, cache: Path | None, encoder: Enco
             model.save(kept)
         except OSError as error:  # a read-only installation: trained at every start
             log.info("the danger model is not kept (%s)", error)
+        else:
+            _forget_unused(cache)
     return model
+
+
+def _mark_used(kept: Path) -> None:
+    """A kept model's modification time is when it was last used."""
+    try:
+        kept.touch()
+    except OSError:  # a read-only installation: nothing is ever removed from it either
+        pass
+
+
+def _forget_unused(cache: Path) -> None:
+    """Every change of the safety data, the knowledge base's phrasings or this module keeps a new
+    model (about 100 MB): only the ``_KEPT_MODELS`` used last stay."""
+    try:
+        models = sorted((path for path in cache.glob("danger-*.npz") if not path.name.endswith(".partial.npz")),
+                        key=lambda path: path.stat().st_mtime, reverse=True)  # not one being written
+        for unused in models[_KEPT_MODELS:]:
+            unused.unlink(missing_ok=True)
+    except OSError as error:  # another process removing the same files
+        log.info("unused danger models are not all removed (%s)", error)
