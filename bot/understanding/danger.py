@@ -486,8 +486,9 @@ def _forget_unused(cache: Path) -> None:
     """Every change of the safety data, the knowledge base's phrasings or this module keeps a new
     model (about 100 MB): only the ``_KEPT_MODELS`` used last stay."""
     try:
-        models = sorted((path for path in cache.glob("danger-*.npz") if not path.name.endswith(".partial.npz")),
-                        key=lambda path: path.stat().st_mtime, reverse=True)  # not one being written
+        # not one that another process is still writing
+        kept = [path for path in cache.glob("danger-*.npz") if not path.name.endswith(".partial.npz")]
+        models = sorted(kept, key=lambda path: path.stat().st_mtime, reverse=True)
         for unused in models[_KEPT_MODELS:]:
             unused.unlink(missing_ok=True)
     except OSError as error:  # another process removing the same files
