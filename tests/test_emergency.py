@@ -27,6 +27,21 @@ def test_danger_is_an_emergency_whatever_the_language(engine, text):
 
 
 @pytest.mark.parametrize("text", [
+    "vais me pendre",
+    "хочу вмерти зараз",
+    "ابي اموت",
+    "bdi intehir",
+    "ik ga mezelf ophangen",
+    "kendimi asacagim bu gece",
+    "завтра брошусь под поезд",
+])
+def test_the_triggers_alone_know_the_plain_ways_of_saying_one_will_end_ones_life(engine, text):
+    """Short and direct, with no story around them: the model alone missed these."""
+    assert engine.emergency.trigger_in(text) is not None, text
+    assert engine.understand(text).action == "emergency", text
+
+
+@pytest.mark.parametrize("text", [
     "dringende medische hulp zonder papieren",
     "aide médicale urgente cpas",
     "urgent medical aid without papers",
