@@ -36,7 +36,7 @@ def test_danger_is_an_emergency_whatever_the_language(engine, text):
     "завтра брошусь под поезд",
 ])
 def test_the_triggers_alone_know_the_plain_ways_of_saying_one_will_end_ones_life(engine, text):
-    """Short and direct, with no story around them: the model alone missed these."""
+    """Short and direct, as people in despair write them: the learned model alone missed some of these."""
     assert engine.emergency.trigger_in(text) is not None, text
     assert engine.understand(text).action == "emergency", text
 
