@@ -124,28 +124,26 @@ class Engine:
         short = words <= self.thresholds.short_words
         entry, action, candidates = self._decide(others, short)
         # Possible danger is an alarm unless another entry answers the message with confidence
-        # (an offer of entries to choose from, or a volunteer, is none; but a single word, "kind",
-        # "baby", says too little for the model: entries to choose from answer it): the more the
-        # message reads like danger, the surer that answer must be.
-        answered = action in ("answer", "smalltalk") or (action == "clarify" and words == 1)
+        # (an offer of entries to choose from, or a volunteer, is none): the more the message
+        # reads like danger, the surer that answer must be. But a single word, "kind", "enfant",
+        # says too little for the model: entries to choose from answer it, from ``clarify``
+        # whatever its danger score below ``strong`` (on set L, measured before it was added,
+        # and on L and M since: no emergency fewer).
+        single = words == 1
+        answered = action in ("answer", "smalltalk") or (action == "clarify" and single)
         confident = (answered and check.danger is not None
-                     and others[0].score >= self._surety(check.danger, words))
+                     and others[0].score >= (self.thresholds.clarify if single else self._surety(check.danger, short)))
         if self.emergency.entry_id and (check.alarm or check.possible and not confident):
             return Match(self.emergency.entry_id, "emergency", lang, _bounded(best.score), _ids(ranked), check.kind)
         return Match(entry, action, lang, _bounded(others[0].score if others else 0.0), candidates)
 
-    def _surety(self, danger: Danger, words: int) -> float:
-        """The score another entry needs to answer a message of ``words`` words and possible
-        ``danger``: the answer threshold (the clarify one for a short message) at the bottom of
-        the danger band, rising in step with the danger score to ``answer_in_danger`` at
-        ``strong``, where the alarm goes off anyway. A single word ("kind", "enfant") says too
-        little for the model's reading of it to raise the bar: the clarify threshold (on set L,
-        measured before it was added, and on L and M since: no emergency fewer)."""
+    def _surety(self, danger: Danger, short: bool) -> float:
+        """The score another entry needs to answer a message of possible ``danger``: the answer
+        threshold (the clarify one for a ``short`` message) at the bottom of the danger band,
+        rising in step with the danger score to ``answer_in_danger`` at ``strong``, where the
+        alarm goes off anyway."""
         limits = self.thresholds
-        if words == 1:
-            return limits.clarify
-        low = limits.clarify if words <= limits.short_words else limits.answer
-        high = limits.answer_in_danger
+        low, high = limits.clarify if short else limits.answer, limits.answer_in_danger
         position = (danger.score - danger.threshold) / max(danger.strong - danger.threshold, 1e-9)
         return low + (high - low) * min(max(position, 0.0), 1.0)
 
