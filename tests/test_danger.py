@@ -190,6 +190,13 @@ def test_the_model_learns_from_the_lines_it_is_given():
     assert model.score("knife man at the door") > model.score("where is the bread") + 1
 
 
+def test_the_danger_sentence_of_a_story_is_learned_as_an_emergency_of_its_own():
+    story = SafetyLine("We moved to Gent last spring. A man with a knife is at the door. Where is the town hall?",
+                       "en", "emergency", "weapon", "long")
+    picked = danger._danger_sentences([*_LINES * 5, story], [])
+    assert picked == {story: SafetyLine("A man with a knife is at the door", "en", "emergency", "weapon", "long")}
+
+
 def test_the_nearest_examples_by_n_grams_are_the_most_similar_texts():
     from bot.understanding.linear import NgramIndex, Vocabulary, ngram_features
 
