@@ -18,6 +18,7 @@ from bot.understanding import danger
 from bot.understanding.danger import (Danger, DangerModel, NearestExamples, SafetyLine, load_danger_model,
                                         sentences)
 from bot.understanding.engine import Engine
+from bot.understanding.linear import FeatureTable
 from tests.conftest import KNOWLEDGE
 
 DANGER = [
@@ -193,15 +194,15 @@ def test_the_model_learns_from_the_lines_it_is_given():
 def test_the_danger_sentence_of_a_story_is_learned_as_an_emergency_of_its_own():
     story = SafetyLine("We moved to Gent last spring. A man with a knife is at the door. Where is the town hall?",
                        "en", "emergency", "weapon", "long")
-    picked = danger._danger_sentences([*_LINES * 5, story], [])
+    picked = danger._danger_sentences([*_LINES * 5, story], [], FeatureTable())
     assert picked == {story: SafetyLine("A man with a knife is at the door", "en", "emergency", "weapon", "long")}
 
 
 def test_the_nearest_examples_by_n_grams_are_the_most_similar_texts():
-    from bot.understanding.linear import NgramIndex, Vocabulary, ngram_features
+    from bot.understanding.linear import NgramIndex, ngram_features
 
     texts = ["he has a knife", "a man with a knife at the door", "where do I buy bread", "bread and milk price"]
-    vocabulary = Vocabulary.of([ngram_features(text) for text in texts], min_count=1)
+    vocabulary = FeatureTable().vocabulary(texts, min_count=1)
     similarity = NgramIndex.of(vocabulary, texts).similarities("a man with a knife")
     dense = np.zeros((len(texts), len(vocabulary.index)))
     for row, text in enumerate(texts):

@@ -59,7 +59,7 @@ import numpy as np
 from bot.content.knowledge import load_knowledge
 from bot.understanding import linear
 from bot.understanding.embeddings import EmbeddingCache, Encoder
-from bot.understanding.linear import LogisticModel, NaiveBayes, NgramIndex, VectorLogistic, Vocabulary
+from bot.understanding.linear import FeatureTable, LogisticModel, NaiveBayes, NgramIndex, VectorLogistic, Vocabulary
 from bot.understanding.normalize import fold
 
 log = logging.getLogger(__name__)
@@ -223,10 +223,10 @@ class NgramNeighbours:
 
     @classmethod
     def train(cls, model: LogisticModel, texts: list[str], labels: list[bool], kinds: list[str],
-              validation: list[str]) -> NgramNeighbours:
-        neighbours = cls(NgramIndex.of(model.vocabulary, texts), NearestExamples.of(labels, kinds), 1.0)
+              validation: list[str], table: FeatureTable) -> NgramNeighbours:
+        neighbours = cls(NgramIndex.of(model.vocabulary, texts, table), NearestExamples.of(labels, kinds), 1.0)
         if validation:
-            vectors = [model.vector(part) for part in validation]
+            vectors = table.vectors(model.vocabulary, validation)
             neighbours.scale = _scale(np.array([model.logit_of(vector) for vector in vectors]),
                                       neighbours.logits(vectors))
         return neighbours
@@ -365,17 +365,18 @@ class DangerModel:
         random.Random(11).shuffle(shuffled)
         cut = int(len(shuffled) * (1 - _VALIDATION_SHARE))
         fitted, validation = shuffled[:cut], shuffled[cut:]
-        kinds = _fit_kinds(lines)
+        table = FeatureTable()
+        kinds = _fit_kinds(lines, table)
         near_miss_words = frozenset(word for line in lines if not line.emergency for word in fold(line.text).split())
-        stories = _danger_sentences(lines, questions)
+        stories = _danger_sentences(lines, questions, table)
         trial = cls._fit(fitted + [stories[line] for line in fitted if line in stories], questions, embeddings,
-                         kinds, near_miss_words, [part for line in validation for part in sentences(line.text)])
+                         kinds, near_miss_words, [part for line in validation for part in sentences(line.text)], table)
         emergencies = [line.text for line in validation if line.emergency]
         if emergencies:
             trial.bands = _bands(trial, emergencies, quick=True)
             if trial.semantic:
                 trial.semantic.bands = _bands(trial, emergencies, quick=False)
-        model = cls._fit(lines + list(stories.values()), questions, embeddings, kinds, near_miss_words, [])
+        model = cls._fit(lines + list(stories.values()), questions, embeddings, kinds, near_miss_words, [], table)
         model.bands = trial.bands
         model.neighbours.scale = trial.neighbours.scale
         if model.semantic:
@@ -385,16 +386,17 @@ class DangerModel:
 
     @classmethod
     def _fit(cls, lines: list[SafetyLine], questions: list[str], embeddings: EmbeddingCache | None,
-             kinds: NaiveBayes, near_miss_words: frozenset[str], validation: list[str]) -> DangerModel:
+             kinds: NaiveBayes, near_miss_words: frozenset[str], validation: list[str],
+             table: FeatureTable) -> DangerModel:
         """The models of ``lines`` and ``questions``, without thresholds; the nearest examples
         scaled on the texts of ``validation`` (none: by 1)."""
         texts, labels, weights = _examples(lines, questions)
-        model = cls(LogisticModel.train(texts, labels, weights), kinds, Bands(0.0, 0.0),
+        model = cls(LogisticModel.train(texts, labels, weights, table=table), kinds, Bands(0.0, 0.0),
                     near_miss_words=near_miss_words)
         voters = len(texts) - len(questions)
         emergency_kinds = [line.kind for line in lines if line.emergency]
         model.neighbours = NgramNeighbours.train(model._danger, texts[:voters], labels[:voters], emergency_kinds,
-                                                 validation)
+                                                 validation, table)
         if embeddings is not None:
             # The project's own texts go through the kept vectors; a person's messages, later, never do.
             model.semantic = SentenceModel.train(embeddings, texts, labels, weights, voters, emergency_kinds,
@@ -424,7 +426,8 @@ def _examples(lines: list[SafetyLine], questions: list[str]) -> tuple[list[str],
             [weight / max(totals[label], 1e-9) for _, label, weight in examples])
 
 
-def _danger_sentences(lines: list[SafetyLine], questions: list[str]) -> dict[SafetyLine, SafetyLine]:
+def _danger_sentences(lines: list[SafetyLine], questions: list[str],
+                      table: FeatureTable) -> dict[SafetyLine, SafetyLine]:
     """Of each emergency told in several sentences, the sentence that is the danger, as an emergency of
     its own: the one a model of whole messages reads as most dangerous. A story holds one sentence of
     danger among background; learning from whole messages alone, the sentence scored too low to count
@@ -433,13 +436,13 @@ def _danger_sentences(lines: list[SafetyLine], questions: list[str]) -> dict[Saf
     stories = {line: parts for line in lines if line.emergency and (parts := sentences(line.text)[1:])}
     if not stories:
         return {}
-    whole = LogisticModel.train(*_examples(lines, questions))
+    whole = LogisticModel.train(*_examples(lines, questions), table=table)
     return {line: replace(line, text=max(parts, key=whole.logit)) for line, parts in stories.items()}
 
 
-def _fit_kinds(lines: list[SafetyLine]) -> NaiveBayes:
+def _fit_kinds(lines: list[SafetyLine], table: FeatureTable) -> NaiveBayes:
     emergencies = [line for line in lines if line.emergency]
-    return NaiveBayes.train([line.text for line in emergencies], [line.kind for line in emergencies])
+    return NaiveBayes.train([line.text for line in emergencies], [line.kind for line in emergencies], table=table)
 
 
 def ordinary_questions(knowledge: Path) -> list[str]:

@@ -10,7 +10,6 @@ uni- and bigrams carry phrases.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -39,14 +38,6 @@ class Vocabulary:
     # Inverse document frequency: n-grams in every text ("e ", " a") say little.
     idf: np.ndarray
 
-    @classmethod
-    def of(cls, feature_sets: Sequence[set[str]], min_count: int) -> Vocabulary:
-        """Features seen in at least ``min_count`` texts (rarer ones only overfit)."""
-        counts = Counter(feature for features in feature_sets for feature in features)
-        kept = sorted(feature for feature, count in counts.items() if count >= min_count)
-        idf = np.log((1 + len(feature_sets)) / (1 + np.array([counts[f] for f in kept], dtype=float))) + 1
-        return cls({feature: i for i, feature in enumerate(kept)}, idf)
-
     def ids(self, features: set[str]) -> list[int]:
         return [self.index[f] for f in features if f in self.index]
 
@@ -63,10 +54,87 @@ class Vocabulary:
 
     def vector(self, features: set[str]) -> tuple[np.ndarray, np.ndarray]:
         """The ids of ``features`` and their TF-IDF values, scaled to unit length."""
-        ids = np.array(self.ids(features), dtype=np.int64)
+        return self.unit(np.array(self.ids(features), dtype=np.int64))
+
+    def unit(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``ids`` and their TF-IDF values, scaled to unit length."""
         values = self.idf[ids]
         norm = np.sqrt((values * values).sum())
         return ids, values / norm if norm else values
+
+
+class FeatureTable:
+    """The n-gram features of training texts, each text's computed once and numbered: the
+    models of one training are fitted on overlapping sets of the same texts (a split of the
+    data, then all of it), and computing features and looking them up in a vocabulary cost
+    more than fitting."""
+
+    def __init__(self) -> None:
+        self._numbers: dict[str, int] = {}
+        self._names: list[str] = []
+        self._rows: dict[str, np.ndarray] = {}
+
+    def rows(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """The numbers of each text's features."""
+        for text in texts:
+            if text not in self._rows:
+                self._rows[text] = np.array([self._number(feature) for feature in ngram_features(text)], dtype=np.int32)
+        return [self._rows[text] for text in texts]
+
+    def _number(self, feature: str) -> int:
+        number = self._numbers.get(feature)
+        if number is None:
+            number = self._numbers[feature] = len(self._names)
+            self._names.append(feature)
+        return number
+
+    def vocabulary(self, texts: Sequence[str], min_count: int) -> Vocabulary:
+        """The features seen in at least ``min_count`` of ``texts`` (rarer ones only overfit), in
+        the order of their names."""
+        rows = self.rows(texts)
+        counts = np.bincount(np.concatenate([np.zeros(0, np.int32), *rows]), minlength=len(self._names))
+        kept = sorted(np.flatnonzero(counts >= min_count).tolist(), key=self._names.__getitem__)
+        idf = np.log((1 + len(texts)) / (1 + counts[kept].astype(float))) + 1
+        return Vocabulary({self._names[number]: i for i, number in enumerate(kept)}, idf)
+
+    def vectors(self, vocabulary: Vocabulary, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``texts``' TF-IDF vectors in ``vocabulary`` (as ``Vocabulary.vector``)."""
+        rows = self.rows(texts)
+        local = np.array([vocabulary.index.get(name, -1) for name in self._names], dtype=np.int64)
+        return [vocabulary.unit(ids[ids >= 0]) for ids in (local[row] for row in rows)]
+
+
+class _SparseRows:
+    """Unit vectors as a sparse matrix of float32, kept by row and by column, so that both its
+    product with a vector and its transpose's add up contiguous runs: four times faster than
+    scattering into one array."""
+
+    def __init__(self, rows: list[tuple[np.ndarray, np.ndarray]], columns: int):
+        lengths = np.array([len(ids) for ids, _ in rows])
+        ids = np.concatenate([np.zeros(0, np.int64), *(ids for ids, _ in rows)])
+        self.values = np.concatenate([np.zeros(0), *(values for _, values in rows)]).astype(np.float32)
+        self.ids, self.size, self.columns = ids, len(rows), columns
+        self.filled = np.flatnonzero(lengths)
+        self.row_starts = (np.cumsum(lengths) - lengths)[self.filled]
+        order = np.argsort(ids, kind="stable")
+        self.by_column_owners = np.repeat(np.arange(len(rows)), lengths)[order]
+        self.by_column_values = self.values[order]
+        self.present, self.column_starts = np.unique(ids[order], return_index=True)
+
+    def times(self, weights: np.ndarray) -> np.ndarray:
+        """One value a row: the row times ``weights``."""
+        result = np.zeros(self.size)
+        if len(self.ids):
+            result[self.filled] = np.add.reduceat(weights.astype(np.float32)[self.ids] * self.values, self.row_starts)
+        return result
+
+    def transposed_times(self, error: np.ndarray) -> np.ndarray:
+        """One value a column: the column times ``error`` (one value a row)."""
+        result = np.zeros(self.columns)
+        if len(self.ids):
+            result[self.present] = np.add.reduceat(error.astype(np.float32)[self.by_column_owners]
+                                                   * self.by_column_values, self.column_starts)
+        return result
 
 
 class LogisticModel:
@@ -101,26 +169,15 @@ class LogisticModel:
     @classmethod
     def train(cls, texts: Sequence[str], labels: Sequence[bool], sample_weights: Sequence[float],
               *, epochs: int = 200, learning_rate: float = 0.1, l2: float = 1e-5,
-              min_count: int = 2) -> LogisticModel:
-        """Full-batch Adam on the weighted log loss; deterministic (no sampling)."""
-        feature_sets = [ngram_features(text) for text in texts]
-        vocabulary = Vocabulary.of(feature_sets, min_count)
-        rows = [vocabulary.vector(features) for features in feature_sets]
-        lengths = np.array([len(ids) for ids, _ in rows])
-        columns = np.concatenate([ids for ids, _ in rows])
-        values = np.concatenate([vals for _, vals in rows])
-        owners = np.repeat(np.arange(len(rows)), lengths)
-
-        def logits(weights: np.ndarray) -> np.ndarray:
-            return np.bincount(owners, weights=weights[columns] * values, minlength=len(rows))
-
-        def spread(error: np.ndarray) -> np.ndarray:
-            return np.bincount(columns, weights=values * error[owners], minlength=len(vocabulary.index))
-
-        parameters = _fit_logistic(logits, spread, len(vocabulary.index), labels, sample_weights,
-                                   epochs=epochs, learning_rate=learning_rate, l2=l2)
+              min_count: int = 2, table: FeatureTable | None = None) -> LogisticModel:
+        """Full-batch Adam on the weighted log loss; deterministic (no sampling). ``table``: the
+        features of texts of the same training, computed once for all its models."""
+        table = table or FeatureTable()
+        vocabulary = table.vocabulary(texts, min_count)
+        matrix = _SparseRows(table.vectors(vocabulary, texts), len(vocabulary.index))
+        parameters = _fit_logistic(matrix.times, matrix.transposed_times, len(vocabulary.index), labels,
+                                   sample_weights, epochs=epochs, learning_rate=learning_rate, l2=l2)
         return cls(vocabulary, parameters[:-1].copy(), float(parameters[-1]))
-
 
 class NgramIndex:
     """The TF-IDF n-gram vectors of example texts, kept by feature, so that a
@@ -135,8 +192,8 @@ class NgramIndex:
         self.size = size  # the number of examples
 
     @classmethod
-    def of(cls, vocabulary: Vocabulary, texts: Sequence[str]) -> NgramIndex:
-        rows = [vocabulary.vector(ngram_features(text)) for text in texts]
+    def of(cls, vocabulary: Vocabulary, texts: Sequence[str], table: FeatureTable | None = None) -> NgramIndex:
+        rows = (table or FeatureTable()).vectors(vocabulary, texts)
         features = np.concatenate([ids for ids, _ in rows])
         order = np.argsort(features, kind="stable")
         owners = np.repeat(np.arange(len(rows)), [len(ids) for ids, _ in rows])[order]
@@ -250,13 +307,13 @@ class NaiveBayes:
 
     @classmethod
     def train(cls, texts: Sequence[str], labels: Sequence[str], *, smoothing: float = 0.5,
-              min_count: int = 2) -> NaiveBayes:
-        feature_sets = [ngram_features(text) for text in texts]
-        vocabulary = Vocabulary.of(feature_sets, min_count)
+              min_count: int = 2, table: FeatureTable | None = None) -> NaiveBayes:
+        table = table or FeatureTable()
+        vocabulary = table.vocabulary(texts, min_count)
         classes = sorted(set(labels))
         counts = np.full((len(vocabulary.index), len(classes)), smoothing)
-        for features, label in zip(feature_sets, labels):
-            counts[vocabulary.ids(features), classes.index(label)] += 1
+        for (ids, _), label in zip(table.vectors(vocabulary, texts), labels):
+            counts[ids, classes.index(label)] += 1
         log_likelihood = np.log(counts / counts.sum(axis=0)).astype(np.float32)
         prior = np.array([labels.count(c) for c in classes], dtype=float)
         return cls(vocabulary, classes, log_likelihood, np.log(prior / prior.sum()))
