@@ -215,6 +215,27 @@ def test_the_nearest_examples_by_n_grams_are_the_most_similar_texts():
     assert nearest.scores(NgramIndex.of(vocabulary, texts).similarities("milk and bread")[None, :])[0] < 0
 
 
+def test_a_feature_table_shared_by_a_training_gives_each_model_what_its_own_texts_would():
+    """The models of one training share the features of texts they overlap on (a split, then all):
+    a table that has seen other texts too gives the same vocabulary, vectors and fit."""
+    from bot.understanding.linear import LogisticModel, ngram_features
+
+    texts = ["he has a knife", "a man with a knife at the door", "where do I buy bread", "bread and milk price"]
+    labels, weights = [True, True, False, False], [1.0] * 4
+    table = FeatureTable()
+    table.rows(["the train to Gent", "a knife for the kitchen"])
+    vocabulary = table.vocabulary(texts, min_count=1)
+    for text, (ids, values) in zip(texts, table.vectors(vocabulary, texts)):
+        expected_ids, expected_values = vocabulary.vector(ngram_features(text))
+        assert dict(zip(ids.tolist(), values)) == pytest.approx(dict(zip(expected_ids.tolist(), expected_values)))
+    shared, alone = (LogisticModel.train(texts, labels, weights, min_count=1, table=table),
+                     LogisticModel.train(texts, labels, weights, min_count=1))
+    assert shared.vocabulary.index == alone.vocabulary.index == vocabulary.index
+    for text in ("a knife", "bread please", "nothing alike"):
+        assert shared.logit(text) == pytest.approx(alone.logit(text), abs=1e-4)
+    assert shared.logit("a man with a knife") > 0 > shared.logit("buy bread and milk")
+
+
 def test_a_kept_model_reads_danger_as_the_trained_one(tmp_path):
     """The nearest examples too: they are kept with the model."""
     model = DangerModel.train(_LINES * 5)

@@ -179,6 +179,7 @@ class LogisticModel:
                                    sample_weights, epochs=epochs, learning_rate=learning_rate, l2=l2)
         return cls(vocabulary, parameters[:-1].copy(), float(parameters[-1]))
 
+
 class NgramIndex:
     """The TF-IDF n-gram vectors of example texts, kept by feature, so that a
     text's cosine to every example costs a fraction of a millisecond."""
