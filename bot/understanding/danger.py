@@ -437,7 +437,9 @@ def _danger_sentences(lines: list[SafetyLine], questions: list[str],
     if not stories:
         return {}
     whole = LogisticModel.train(*_examples(lines, questions), table=table)
-    return {line: replace(line, text=max(parts, key=whole.logit)) for line, parts in stories.items()}
+    every_part = [part for parts in stories.values() for part in parts]  # one lookup in the table for all
+    logit = dict(zip(every_part, map(whole.logit_of, table.vectors(whole.vocabulary, every_part))))
+    return {line: replace(line, text=max(parts, key=logit.get)) for line, parts in stories.items()}
 
 
 def _fit_kinds(lines: list[SafetyLine], table: FeatureTable) -> NaiveBayes:
