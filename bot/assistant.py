@@ -206,9 +206,11 @@ class Assistant:
                      notes=notes, buttons=tuple(buttons))
 
     def smalltalk(self, entry: Entry, lang: str) -> Reply:
-        text, used, notes = self._content(entry, lang)
+        """A greeting or thanks: without the machine-translation note ("Hello" needs no warning)."""
+        used = best_available(lang, entry.answer)
         t = translator(lang)
-        return Reply("smalltalk", text, used, notes=notes, buttons=(Button(t.gettext("Browse topics"), TOPICS),))
+        return Reply("smalltalk", entry.answer[used], used, notes=self._notes(lang, used, status=None),
+                     buttons=(Button(t.gettext("Browse topics"), TOPICS),))
 
     def emergency(self, person: Person, lang: str, kind: str | None = None) -> Reply:
         """Emergency numbers at once, the kind's own first, and a volunteer alerted."""

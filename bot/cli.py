@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.understanding.engine import Engine, KnowledgeError
+from bot.understanding.languages import LANGUAGES
 
 if TYPE_CHECKING:
     from bot.people.store import Store
@@ -81,7 +82,7 @@ def command_eval(args: argparse.Namespace) -> int:
 def command_check(args: argparse.Namespace) -> int:
     from bot.content.check import check_all
 
-    problems = check_all(args.knowledge, args.conversations, args.intents)
+    problems = check_all(args.knowledge, args.conversations, args.intents or sorted(SHARED.glob("intents*.yaml")))
     for problem in problems:
         print(problem)
     errors = sum(p.severity == "error" for p in problems)
@@ -92,9 +93,50 @@ def command_check(args: argparse.Namespace) -> int:
 
 def command_coverage(args: argparse.Namespace) -> int:
     from bot.content.coverage import coverage_table
+    from bot.content.plain import load_glossary
 
     engine = _load_engine(args)
-    print(coverage_table(engine.knowledge, engine.conversations))
+    print(coverage_table(engine.knowledge, engine.conversations, load_glossary(args.knowledge)[0]))
+    return 0
+
+
+def command_translations_export(args: argparse.Namespace) -> int:
+    from bot.content.conversations import load_conversations
+    from bot.content.knowledge import load_knowledge
+    from bot.content.translations import export_catalog
+    from bot.content.yamlfile import errors_in
+
+    result = load_knowledge(args.knowledge)
+    conversations, problems = load_conversations(args.conversations, result.knowledge)
+    if errors := errors_in(result.problems + problems):
+        for problem in errors:
+            print(problem, file=sys.stderr)
+        print(f"{args.knowledge} or {args.conversations} has errors; run 'python -m bot check'.", file=sys.stderr)
+        return 1
+    if args.output is None:
+        count = export_catalog(result.knowledge, conversations, args.lang, sys.stdout.buffer)
+    else:
+        with args.output.open("wb") as out:
+            count = export_catalog(result.knowledge, conversations, args.lang, out)
+    print(f"{count} texts in '{args.lang}'" + (f" written to {args.output}" if args.output else ""), file=sys.stderr)
+    return 0
+
+
+def command_translations_import(args: argparse.Namespace) -> int:
+    from bot.content.translations import import_catalog
+
+    try:
+        result = import_catalog(args.file, args.knowledge, args.conversations)
+    except (OSError, ValueError) as error:  # babel's PoFileError is a ValueError too
+        print(f"{args.file}: cannot be read as a PO file ({error})", file=sys.stderr)
+        return 1
+    for problem in result.problems:
+        print(problem, file=sys.stderr)
+    if result.refused:
+        print(f"Nothing was imported: fix the errors above in {args.file} and import it again.", file=sys.stderr)
+        return 1
+    print(f"{result.imported} reviewed '{result.lang}' texts written to "
+          f"{', '.join(path.name for path in result.files) or 'no file'}; run 'python -m bot check'.")
     return 0
 
 
@@ -182,12 +224,23 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.set_defaults(run=command_eval)
 
     check = commands.add_parser("check", help="validate knowledge/ and conversations/")
-    check.add_argument("--intents", type=Path, default=SHARED / "intents.yaml",
-                       help="the intent ids the knowledge base must cover")
+    check.add_argument("--intents", type=Path, action="append",
+                       help="a file of intent ids the knowledge base must cover (may be given again; "
+                            "default: every intents*.yaml of ../shared)")
     check.set_defaults(run=command_check)
 
     coverage = commands.add_parser("coverage", help="translations: entries and conversations × languages")
     coverage.set_defaults(run=command_coverage)
+
+    translations = commands.add_parser("translations", help="translators' files: PO export and import")
+    steps = translations.add_subparsers(dest="step", required=True)
+    export = steps.add_parser("export", help="write one language's texts as a gettext PO file")
+    export.add_argument("--lang", required=True, choices=[code for code in LANGUAGES if code != "en"])
+    export.add_argument("--output", type=Path, metavar="FILE", help="the PO file to write (default: standard output)")
+    export.set_defaults(run=command_translations_export)
+    import_ = steps.add_parser("import", help="write a PO file's reviewed texts into knowledge/ and conversations/")
+    import_.add_argument("file", type=Path, help="the PO file (its language is in its header)")
+    import_.set_defaults(run=command_translations_import)
 
     report = commands.add_parser("report", help="what to improve: coverage, unanswered and 👎 questions, tickets")
     report.add_argument("--data-dir", type=Path, default=data_dir)

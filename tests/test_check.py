@@ -11,7 +11,7 @@ def problems_of(tmp_path, entries=GOOD_ENTRY, intents="intents:\n  - {id: housin
     knowledge.mkdir()
     write(knowledge, "housing.yaml", topic_file(entries))
     intents_file = write(tmp_path, "intents.yaml", intents)
-    return check_all(knowledge, tmp_path / "conversations", intents_file, today=today or dt.date(2026, 11, 23))
+    return check_all(knowledge, tmp_path / "conversations", [intents_file], today=today or dt.date(2026, 11, 23))
 
 
 def test_an_intent_without_an_entry_is_an_error_at_its_line(tmp_path):

@@ -7,31 +7,41 @@ import datetime as dt
 from collections import defaultdict
 from pathlib import Path
 
-from bot.content.conversations import load_conversations
-from bot.content.knowledge import KnowledgeBase, load_knowledge
-from bot.understanding.languages import LANGUAGES
+from bot.content.conversations import Conversation, load_conversations
+from bot.content.knowledge import KnowledgeBase, load_knowledge, outdated_reviews
+from bot.content.plain import load_glossary, plain_language_problems
+from bot.content.translations import numbers_in, texts_of
 from bot.content.yamlfile import LineList, Problem, YamlError, line_of, load_yaml
+from bot.understanding.languages import LANGUAGES
 
 STALE_AFTER = dt.timedelta(days=365)
 # Phrasings per language an entry should have for matching to work in that language.
 MIN_PHRASINGS = 4
 
 
-def check_all(knowledge_dir: Path, conversations_dir: Path, intents_file: Path | None,
+def check_all(knowledge_dir: Path, conversations_dir: Path, intents_files: list[Path],
               today: dt.date | None = None) -> list[Problem]:
-    """All problems, errors first, each with file and line."""
+    """All problems, errors first, each with file and line. Every intent of
+    every file of ``intents_files`` needs an entry."""
     result = load_knowledge(knowledge_dir)
     problems = list(result.problems)
-    problems += _missing_intents(result.knowledge, intents_file, knowledge_dir)
+    if not intents_files:
+        problems.append(Problem(knowledge_dir, 0, "no intents file: coverage of required ids not checked", "warning"))
+    for intents_file in intents_files:
+        problems += _missing_intents(result.knowledge, intents_file, knowledge_dir)
     problems += _stale_reviews(result.knowledge, today or dt.date.today())
     problems += _thin_languages(result.knowledge)
     problems += _missing_translations(result.knowledge, knowledge_dir)
-    problems += load_conversations(conversations_dir, result.knowledge)[1]
+    glossary, glossary_problems = load_glossary(knowledge_dir)
+    problems += glossary_problems + plain_language_problems(result.knowledge, glossary)
+    conversations, conversation_problems = load_conversations(conversations_dir, result.knowledge)
+    problems += conversation_problems + _outdated_translation_reviews(result.knowledge, conversations)
+    problems += _changed_numbers(result.knowledge, conversations)
     return sorted(problems, key=lambda p: (p.severity != "error", str(p.path), p.line))
 
 
-def _missing_intents(knowledge: KnowledgeBase, intents_file: Path | None, knowledge_dir: Path) -> list[Problem]:
-    if intents_file is None or not intents_file.exists():
+def _missing_intents(knowledge: KnowledgeBase, intents_file: Path, knowledge_dir: Path) -> list[Problem]:
+    if not intents_file.exists():
         return [Problem(knowledge_dir, 0, f"intents file {intents_file} not found: coverage of required ids not checked",
                         "warning")]
     try:
@@ -82,3 +92,32 @@ def _missing_translations(knowledge: KnowledgeBase, knowledge_dir: Path) -> list
                 "warning")
         for lang, entries in missing.items()
     ]
+
+
+def _outdated_translation_reviews(knowledge: KnowledgeBase, conversations: dict[str, Conversation]) -> list[Problem]:
+    """A reviewed translation whose English original changed since: it needs a person's check again."""
+    found = [(entry, entry.id, outdated_reviews(entry.answer, entry.reviews)) for entry in knowledge.entries.values()]
+    found += [(entry, f"{entry.id} ({kind})", outdated_reviews(danger.answer, danger.reviews))
+              for entry in knowledge.entries.values() for kind, danger in entry.dangers.items()]
+    found += [(c, f"conversation {c.id}", outdated_reviews({"en": c.original()}, c.reviews))
+              for c in conversations.values()]
+    return [Problem(item.path, item.line, f"'{name}': the English changed after the review of "
+                                          f"{' '.join(langs)}; those translations need a new check", "warning")
+            for item, name, langs in found if langs]
+
+
+def _changed_numbers(knowledge: KnowledgeBase, conversations: dict[str, Conversation]) -> list[Problem]:
+    """A translation whose numbers (amounts, phone numbers, dates) are not its English original's:
+    the most dangerous translation error, so an error."""
+    problems = []
+    for text in texts_of(knowledge, conversations):
+        english = numbers_in(text.texts.get("en", ""))
+        for lang, translated in text.texts.items():
+            if lang != "en" and (found := numbers_in(translated)) != english:
+                problems.append(Problem(text.path, text.line, f"'{text.context}' in '{lang}' has other numbers than "
+                                        f"the English: {_listed(found - english)} more, {_listed(english - found)} missing"))
+    return problems
+
+
+def _listed(numbers) -> str:
+    return ", ".join(sorted(numbers.elements())) or "none"

@@ -17,7 +17,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.content.knowledge import TRANSLATION_STATUSES, KnowledgeBase, is_date
+from bot.content.knowledge import KnowledgeBase, Review, is_date, read_translation
 from bot.understanding.languages import LANGUAGES
 from bot.content.yamlfile import SLUG, MAX_TOTAL_BYTES, FileReader, Problem, documents, line_of, total_size, total_size_problem
 
@@ -76,6 +76,7 @@ class Conversation:
     sources: list[str]
     start: str
     steps: dict[str, Step]
+    reviews: dict[str, Review] = field(default_factory=dict)
     path: Path = Path()
     line: int = 0
 
@@ -93,6 +94,10 @@ class Conversation:
                 checklist.append(choice.add)
             step = self.steps[choice.next]
         return Position(step, path, tuple(chosen), tuple(checklist))
+
+    def original(self) -> str:
+        """All of its English texts as one: what a review of a translation was checked against."""
+        return "\n".join(text.get(ORIGINAL_LANGUAGE, "") for text, _ in self.texts())
 
     def texts(self) -> list[tuple[dict[str, str], int]]:
         """Every text a person may read, with its line (for the translation check)."""
@@ -115,11 +120,7 @@ class _ConversationReader(FileReader):
         if conversation_id and not SLUG.match(conversation_id):
             self.problem(document, "id", f"id '{conversation_id}' must be lower-case letters, digits and dashes")
         title = self.per_language(document, "title", lists=False)
-        translation = self.per_language(document, "translation", lists=False)
-        for lang, status in translation.items():
-            if status not in TRANSLATION_STATUSES:
-                self.problem(document["translation"], lang,
-                             f"status '{status}' must be one of {', '.join(TRANSLATION_STATUSES)}")
+        translation, reviews = read_translation(self, document, required=False)
         if "translation" in document and ORIGINAL_LANGUAGE not in translation:
             self.problem(document, "translation", f"'{ORIGINAL_LANGUAGE}' (the original) is missing in 'translation'")
         reviewed = document.get("reviewed")
@@ -143,7 +144,7 @@ class _ConversationReader(FileReader):
             return None
         return Conversation(conversation_id, title, self.text(document, "topic", required=False),
                             self.text_list(document, "offered_from"), translation, reviewed, sources, start, steps,
-                            self.path, document.line)
+                            reviews, self.path, document.line)
 
     def step(self, step_id: str, raw, container) -> Step | None:
         if not isinstance(raw, dict):

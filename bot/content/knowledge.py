@@ -8,14 +8,18 @@ be used (the bot refuses it, ``check`` lists everything).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.understanding.languages import LANGUAGES
 from bot.understanding.normalize import fold
 from bot.content.yamlfile import (SLUG, FileReader, LineList, Problem, documents, errors_in, line_of, total_size,
                           total_size_problem)
 
+# The one file of knowledge/ that is not a topic: the terms and abbreviations of the answers (glossary.py).
+GLOSSARY_FILE = "glossary.yaml"
 KINDS = ("answer", "human", "emergency", "smalltalk", "decline")
 TRANSLATION_STATUSES = ("original", "machine", "reviewed")
 _ENTRY_FIELDS = {
@@ -27,6 +31,28 @@ DANGER_KINDS = (
     "suicide", "self-harm", "overdose-poisoning", "medical", "bleeding", "sick-child", "pregnancy",
     "violence", "sexual-violence", "weapon", "fire-gas-trapped", "missing-child", "trafficking",
 )
+
+
+@dataclass(frozen=True)
+class Review:
+    """A person's check of one translation: when, and which English original
+    (its digest) it was checked against. A changed original needs a new check."""
+
+    date: dt.date
+    original: str
+
+    def outdated_by(self, original: str) -> bool:
+        return self.original != digest(original)
+
+
+def digest(text: str) -> str:
+    """A short fingerprint of an English original, kept with the reviews of its translations."""
+    return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()[:12]
+
+
+def outdated_reviews(texts: dict[str, str], reviews: dict[str, "Review"]) -> list[str]:
+    """The languages whose reviewed translation was checked against another English original."""
+    return [lang for lang, review in reviews.items() if "en" in texts and review.outdated_by(texts["en"])]
 
 
 @dataclass(frozen=True)
@@ -43,6 +69,7 @@ class DangerAnswer:
     translation: dict[str, str]
     # what the first line must name in every language (the kind's numbers)
     first_line: list[str]
+    reviews: dict[str, Review] = field(default_factory=dict)
 
     def missing_from_first_line(self, text: str) -> list[str]:
         """What of ``first_line`` the first line of ``text`` does not name."""
@@ -59,6 +86,7 @@ class Entry:
     questions: dict[str, list[str]]
     answer: dict[str, str] = field(default_factory=dict)
     translation: dict[str, str] = field(default_factory=dict)
+    reviews: dict[str, Review] = field(default_factory=dict)
     keywords: list[str] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
@@ -148,7 +176,7 @@ class _TopicReader(FileReader):
             self.problem(raw, "title", "an English title is required")
         questions = self.per_language(raw, "questions", lists=True)
         answer = self.per_language(raw, "answer", lists=False, required=kind != "decline")
-        translation = self.translation(raw, answer)
+        translation, reviews = self.translation(raw, answer)
         links = self.links(raw)
         sources = self.text_list(raw, "sources")
         reviewed = raw.get("reviewed")
@@ -169,21 +197,18 @@ class _TopicReader(FileReader):
             return None
         return Entry(
             id=entry_id, topic=topic.id, kind=kind, title=title, questions=questions,
-            answer=answer, translation=translation, keywords=self.text_list(raw, "keywords"),
+            answer=answer, translation=translation, reviews=reviews, keywords=self.text_list(raw, "keywords"),
             links=links, sources=sources, reviewed=reviewed, related=self.text_list(raw, "related"),
             triggers=triggers, dangers=dangers, path=self.path, line=raw.line,
         )
 
-    def translation(self, raw, answer: dict[str, str]) -> dict[str, str]:
-        """The translation status of every language of ``answer`` in ``raw``."""
-        translation = self.per_language(raw, "translation", lists=False, required=bool(answer))
-        for lang, status in translation.items():
-            if status not in TRANSLATION_STATUSES:
-                self.problem(raw["translation"], lang, f"status '{status}' must be one of {', '.join(TRANSLATION_STATUSES)}")
+    def translation(self, raw, answer: dict[str, str]) -> tuple[dict[str, str], dict[str, Review]]:
+        """The translation status of every language of ``answer`` in ``raw``, and the reviews."""
+        translation, reviews = read_translation(self, raw, required=bool(answer))
         for lang in answer:
             if lang not in translation and "translation" in raw:
                 self.problem(raw["translation"], None, f"no translation status for the '{lang}' answer")
-        return translation
+        return translation, reviews
 
     def dangers(self, raw) -> dict[str, DangerAnswer]:
         """The per-kind answers of the emergency entry; every language's first
@@ -205,7 +230,8 @@ class _TopicReader(FileReader):
             self.check_keys(item, {"first_line", "answer", "translation"}, f"the '{kind}' answer")
             first_line = self.text_list(item, "first_line")
             answer = self.per_language(item, "answer", lists=False, required=True)
-            danger = DangerAnswer(answer, self.translation(item, answer), first_line)
+            translation, reviews = self.translation(item, answer)
+            danger = DangerAnswer(answer, translation, first_line, reviews)
             for lang, text in answer.items():
                 if missing := danger.missing_from_first_line(text):
                     self.problem(item["answer"], lang, f"the first line of the '{kind}' answer does not name {', '.join(missing)}")
@@ -232,6 +258,39 @@ class _TopicReader(FileReader):
         return links
 
 
+def read_translation(reader: FileReader, container, *, required: bool) -> tuple[dict[str, str], dict[str, Review]]:
+    """``translation``: per language a status, or for a reviewed translation
+    ``{status: reviewed, date: YYYY-MM-DD, original: <digest>}`` (written by
+    ``python -m bot translations import``)."""
+    value = container.get("translation")
+    if value is None:
+        if required:
+            reader.problem(container, None, "'translation' is missing")
+        return {}, {}
+    if not isinstance(value, dict):
+        reader.problem(container, "translation", "'translation' must map language codes to a status")
+        return {}, {}
+    statuses, reviews = {}, {}
+    for lang, item in value.items():
+        if lang not in LANGUAGES:
+            reader.problem(value, lang, f"unknown language '{lang}' in 'translation' (use one of {' '.join(LANGUAGES)})")
+            continue
+        status = item.get("status") if isinstance(item, dict) else item
+        if isinstance(item, dict):
+            reader.check_keys(item, {"status", "date", "original"}, f"the '{lang}' translation")
+            date, original = item.get("date"), item.get("original")
+            if status != "reviewed" or not is_date(date) or not isinstance(original, str):
+                reader.problem(value, lang, "a reviewed translation is {status: reviewed, date: YYYY-MM-DD, "
+                                            "original: <digest of the English it was checked against>}")
+                continue
+            reviews[lang] = Review(date, original)
+        if status not in TRANSLATION_STATUSES:
+            reader.problem(value, lang, f"status '{status}' must be one of {', '.join(TRANSLATION_STATUSES)}")
+            continue
+        statuses[lang] = status
+    return statuses, reviews
+
+
 def load_knowledge(directory: Path) -> LoadResult:
     """Load every ``*.yaml`` topic file of ``directory``.
 
@@ -242,7 +301,7 @@ def load_knowledge(directory: Path) -> LoadResult:
     topics: dict[str, Topic] = {}
     entries: dict[str, Entry] = {}
     phrasing_owner: dict[str, tuple[str, Path, int]] = {}
-    files = sorted(directory.glob("*.yaml")) if directory.is_dir() else []
+    files = sorted(path for path in directory.glob("*.yaml") if path.name != GLOSSARY_FILE) if directory.is_dir() else []
     if not files:
         problems.append(Problem(directory, 0, "no knowledge files (*.yaml) found"))
     size = total_size(files)

@@ -3,9 +3,11 @@ so that maintainers get "file:line: message" instead of a traceback."""
 
 from __future__ import annotations
 
+import io
 import os
 import re
-from collections.abc import Iterable, Iterator
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -272,3 +274,35 @@ class FileReader:
         for key in mapping:
             if key not in allowed:
                 self.problem(mapping, key, f"unknown field '{key}' in {what}")
+
+
+def rewrite_yaml(path: Path, change: Callable[[Any], None]) -> None:
+    """Let ``change`` edit the document of ``path`` in place, then write it back
+    with its comments, quotes and layout kept (ruamel.yaml's round trip, in the
+    indentation of lists the file uses), atomically: a crash leaves the old file."""
+    from ruamel.yaml import YAML
+
+    text = path.read_text(encoding="utf-8")
+    yaml_rt = YAML()
+    yaml_rt.preserve_quotes = True
+    yaml_rt.width = 1_000_000  # never wrap a line the maintainer wrote on one
+    for sequence, offset in _LIST_LAYOUTS:  # the layout that gives the file back as it is
+        yaml_rt.indent(mapping=2, sequence=sequence, offset=offset)
+        document = yaml_rt.load(text)
+        if _dumped(yaml_rt, document) == text:
+            break
+    change(document)
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.",
+                                     delete=False) as file:
+        file.write(_dumped(yaml_rt, document))
+    os.replace(file.name, path)
+
+
+# Lists indented under their key ("entries:\n  - id: …", knowledge/) or level with it (conversations/).
+_LIST_LAYOUTS = ((4, 2), (2, 0))
+
+
+def _dumped(yaml_rt, document) -> str:
+    out = io.StringIO()
+    yaml_rt.dump(document, out)
+    return out.getvalue()

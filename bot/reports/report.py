@@ -151,7 +151,7 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}.ex{color:#555;font-size
 .figures{display:flex;gap:2rem;flex-wrap:wrap}.figure{font-size:2rem;font-weight:600}
 svg text{font-size:12px;font-family:system-ui,sans-serif}
 """
-_COLOURS = {"original or reviewed": "#2a7d4f", "machine": "#e0a526", "missing": "#c0392b"}
+_COLOURS = {"original or reviewed": "#2a7d4f", "to check again": "#7b5ea7", "machine": "#e0a526", "missing": "#c0392b"}
 
 
 def _bars(items: list[tuple[str, int]], colour: str = "#3465a4") -> str:
@@ -172,10 +172,11 @@ def _bars(items: list[tuple[str, int]], colour: str = "#3465a4") -> str:
 
 
 def _coverage_chart(coverage: dict[str, dict[str, int]]) -> str:
-    """One stacked bar per language: original or reviewed, machine, missing."""
-    row, label_width, bar_width = 22, 140, 420
+    """One stacked bar per language: original or reviewed, to check again, machine, missing."""
+    row, label_width, bar_width, legend_width = 22, 140, 420, 140
     total = max(sum(per[lang] for per in coverage.values()) for lang in LANGUAGES) or 1
-    parts = [f'<svg role="img" width="{label_width + bar_width + 20}" height="{row * len(LANGUAGES) + 30}">']
+    svg_width = label_width + max(bar_width, legend_width * len(coverage)) + 20
+    parts = [f'<svg role="img" width="{svg_width}" height="{row * len(LANGUAGES) + 30}">']
     for n, lang in enumerate(LANGUAGES):
         y, x = n * row, label_width
         parts.append(f'<text x="{label_width - 6}" y="{y + 15}" text-anchor="end">{html.escape(native_name(lang))}'
@@ -188,8 +189,9 @@ def _coverage_chart(coverage: dict[str, dict[str, int]]) -> str:
             x += width
     legend_y = row * len(LANGUAGES) + 18
     for n, label in enumerate(coverage):
-        parts.append(f'<rect x="{label_width + n * 150}" y="{legend_y - 10}" width="10" height="10" '
-                     f'fill="{_COLOURS[label]}"/><text x="{label_width + n * 150 + 14}" y="{legend_y}">{label}</text>')
+        parts.append(f'<rect x="{label_width + n * legend_width}" y="{legend_y - 10}" width="10" height="10" '
+                     f'fill="{_COLOURS[label]}"/><text x="{label_width + n * legend_width + 14}" y="{legend_y}">'
+                     f'{label}</text>')
     parts.append("</svg>")
     return "".join(parts)
 

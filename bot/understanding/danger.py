@@ -447,10 +447,15 @@ def _fit_kinds(lines: list[SafetyLine], table: FeatureTable) -> NaiveBayes:
     return NaiveBayes.train([line.text for line in emergencies], [line.kind for line in emergencies], table=table)
 
 
+# Entries whose questions are told by people who may be in danger now ("I was raped last night,
+# where can I go"): their phrasings are not examples of ordinary questions.
+NOT_ORDINARY = frozenset({"health.sexual-violence"})
+
+
 def ordinary_questions(knowledge: Path) -> list[str]:
-    """The phrasings of the knowledge base's entries, but the emergency entry's."""
+    """The phrasings of the knowledge base's entries, but the emergency entry's and ``NOT_ORDINARY``'s."""
     base = load_knowledge(knowledge).knowledge
-    return [question for entry in base.entries.values() if entry.kind != "emergency"
+    return [question for entry in base.entries.values() if entry.kind != "emergency" and entry.id not in NOT_ORDINARY
             for phrasings in entry.questions.values() for question in phrasings]
 
 
