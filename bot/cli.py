@@ -126,7 +126,7 @@ def command_translations_import(args: argparse.Namespace) -> int:
     from bot.content.translations import import_catalog
 
     try:
-        result = import_catalog(args.file, args.knowledge, args.conversations)
+        result = import_catalog(args.file, args.knowledge, args.conversations, machine=args.machine)
     except (OSError, ValueError) as error:  # babel's PoFileError is a ValueError too
         print(f"{args.file}: cannot be read as a PO file ({error})", file=sys.stderr)
         return 1
@@ -135,7 +135,7 @@ def command_translations_import(args: argparse.Namespace) -> int:
     if result.refused:
         print(f"Nothing was imported: fix the errors above in {args.file} and import it again.", file=sys.stderr)
         return 1
-    print(f"{result.imported} reviewed '{result.lang}' texts written to "
+    print(f"{result.imported} {'machine-translated' if args.machine else 'reviewed'} '{result.lang}' texts written to "
           f"{', '.join(path.name for path in result.files) or 'no file'}; run 'python -m bot check'.")
     return 0
 
@@ -240,6 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(run=command_translations_export)
     import_ = steps.add_parser("import", help="write a PO file's reviewed texts into knowledge/ and conversations/")
     import_.add_argument("file", type=Path, help="the PO file (its language is in its header)")
+    import_.add_argument("--machine", action="store_true",
+                         help="the file was translated by a machine: mark its texts 'machine', not 'reviewed'")
     import_.set_defaults(run=command_translations_import)
 
     report = commands.add_parser("report", help="what to improve: coverage, unanswered and 👎 questions, tickets")

@@ -71,3 +71,24 @@ def test_an_intents_file_of_the_wrong_shape_is_an_error_not_a_traceback(tmp_path
         (tmp_path / str(number)).mkdir()
         problems = problems_of(tmp_path / str(number), intents=intents)
         assert any(p.path.name == "intents.yaml" and "'intents' must be a list" in p.message for p in problems)
+
+
+def test_a_translation_with_another_number_is_an_error(tmp_path):
+    entry = GOOD_ENTRY.replace("      en: At most three months of rent in Flanders.\n",
+                               "      en: At most 3 months of rent (2026); call 0800 30 030.\n"
+                               "      fr: Au maximum 3 mois de loyer (2026) ; appelez le 0800 30 300.\n"
+                               "      nl: Hoogstens 3 maanden huur (2026); bel 0800 30 030.\n")
+    entry = entry.replace("translation: {en: original}", "translation: {en: original, fr: machine, nl: machine}")
+    errors = [p for p in problems_of(tmp_path, entries=entry) if p.severity == "error"]
+    assert [p.message for p in errors] == [
+        "'housing.rental-deposit answer' in 'fr' has other numbers than the English: 080030300 more, 080030030 missing"]
+
+
+def test_every_intents_file_is_required(tmp_path):
+    knowledge = tmp_path / "knowledge"
+    knowledge.mkdir()
+    write(knowledge, "housing.yaml", topic_file(GOOD_ENTRY))
+    first = write(tmp_path, "intents.yaml", "intents:\n  - {id: housing.rental-deposit}\n")
+    added = write(tmp_path, "intents-added.yaml", "intents:\n  - {id: asylum.dublin}\n")
+    errors = [p for p in check_all(knowledge, tmp_path / "conversations", [first, added]) if p.severity == "error"]
+    assert [(p.path.name, p.message) for p in errors] == [("intents-added.yaml", "intent 'asylum.dublin' has no knowledge entry")]

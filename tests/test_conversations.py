@@ -106,7 +106,7 @@ def test_untranslated_languages_are_a_warning(tmp_path, knowledge):
 def test_the_bundled_conversations_are_complete_in_every_language(knowledge):
     conversations, problems = load_conversations(CONVERSATIONS, knowledge)
     assert problems == []
-    assert set(conversations) == {"family-join", "leave-centre", "school-enrol"}
+    assert set(conversations) == {"family-join", "leave-centre", "school-enrol", "refused"}
     for guide in conversations.values():
         assert set(guide.translation) == set(LANGUAGES)
 
@@ -145,3 +145,59 @@ def test_knowledge_and_conversations_together_over_the_total_limit_are_refused(t
     assert str(error).startswith(f"{tmp_path}:0: error: the knowledge and conversation files are "
                                  f"{total / 2**20:.1f} MiB ({total} bytes) in all; the limit is ")
     assert conversations == {} and parsed == [] and problems == [error]
+
+
+@pytest.fixture(scope="module")
+def bundled(knowledge):
+    return load_conversations(CONVERSATIONS, knowledge)[0]
+
+
+def path_to(guide, *labels):
+    """The path of choices whose English labels are ``labels``."""
+    step, path = guide.steps[guide.start], ""
+    for label in labels:
+        [index] = [n for n, choice in enumerate(step.choices) if choice.label["en"] == label]
+        path += str(index)
+        step = guide.steps[step.choices[index].next]
+    return path
+
+
+def test_an_adult_child_with_a_disability_is_led_to_the_application(bundled):
+    guide = bundled["family-join"]
+    end = guide.walk(path_to(guide, "Refugee status", "Adult child with a disability", "Less than 6 months ago"))
+    assert end.step is guide.steps["apply"]
+    no_right = guide.walk(path_to(guide, "Refugee status", "Parents, siblings, adult child")).step
+    assert "disability" in no_right.say["en"]
+
+
+def test_temporary_protection_and_children_with_subsidiary_protection_reach_a_volunteer(bundled):
+    guide = bundled["family-join"]
+    ukraine = guide.walk(path_to(guide, "Temporary protection (Ukraine)")).step
+    assert ukraine.handover and ukraine.entries == ("asylum.temporary-protection",)
+    child = guide.walk(path_to(guide, "I came alone as a child", "Subsidiary protection")).step
+    assert child.handover and "legal helpdesk" in child.say["en"]
+
+
+def test_the_family_threshold_is_gross_and_dated_and_never_net(bundled, knowledge):
+    texts = [step.say.get("en", "") for step in bundled["family-join"].steps.values()]
+    texts += [knowledge.entries[e].answer["en"] for e in ("family.conditions-after-first-year",
+                                                          "family.subsidiary-protection")]
+    assert all("net" not in text.split() for text in texts)
+    assert all("€2,360 gross" in text and "2026" in text
+               for text in texts[-2:])
+
+
+def test_the_french_language_brussels_path_has_its_own_steps_and_no_maximum_bill(bundled):
+    guide = bundled["school-enrol"]
+    french = guide.walk(path_to(guide, "Brussels: French-language", "2½ to 17"))
+    said = " ".join([french.step.say["en"], *(line["en"] for line in french.checklist)])
+    assert "enseignement.be" in said and "maximum" not in said.lower()
+    secondary = guide.walk(path_to(guide, "In Flanders", "12 to 17", "Now, during the school year", "Yes"))
+    assert not any("maximum bill" in line["en"] for line in secondary.checklist)
+    primary = guide.walk(path_to(guide, "In Flanders", "5 to 11"))
+    assert any("maximum bill" in line["en"].lower() for line in primary.checklist)
+
+
+def test_every_end_of_the_refused_conversation_opens_a_volunteer_chat(bundled):
+    ends = [step for step in bundled["refused"].steps.values() if step.is_end]
+    assert len(ends) >= 5 and all(step.handover for step in ends)

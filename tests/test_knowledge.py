@@ -5,6 +5,8 @@ import textwrap
 import pytest
 
 from bot.content.knowledge import load_knowledge
+from bot.i18n import translator
+from tests.conftest import CONVERSATIONS, KNOWLEDGE
 
 GOOD_ENTRY = """\
   - id: housing.rental-deposit
@@ -213,3 +215,19 @@ def test_the_bundled_base_is_well_within_the_size_limits():
     files = [*KNOWLEDGE.glob("*.yaml"), *CONVERSATIONS.glob("*.yaml")]
     assert max(p.stat().st_size for p in files) * 4 < MAX_FILE_BYTES
     assert sum(p.stat().st_size for p in files) * 4 < MAX_TOTAL_BYTES
+
+
+def test_people_are_never_sent_to_the_professionals_line_of_myria():
+    knowledge = load_knowledge(KNOWLEDGE).knowledge
+    texts = [text for entry in knowledge.entries.values() for text in entry.answer.values()]
+    texts += [path.read_text(encoding="utf-8") for path in CONVERSATIONS.glob("*.yaml")]
+    assert not [text for text in texts if "212 30 87" in text]
+
+
+def test_every_asylum_answer_ends_by_offering_a_volunteer_in_every_language():
+    knowledge = load_knowledge(KNOWLEDGE).knowledge
+    asylum = [entry for entry in knowledge.entries.values() if entry.topic == "asylum"]
+    assert len(asylum) == 8
+    for entry in asylum:
+        for lang, text in entry.answer.items():
+            assert translator(lang).gettext("Talk to a volunteer") in text.strip().splitlines()[-1], (entry.id, lang)

@@ -51,8 +51,14 @@ def test_check_warns_about_avoided_terms_unexplained_abbreviations_and_long_answ
 
 
 def test_words_that_merely_contain_an_avoided_term_pass(tmp_path):
-    messages = warnings_of(tmp_path, answer_nl="Vraag het OCMW (sociaal huis) om uitleg, je krijgt hulp.")
-    assert not any("'nl' answer" in m for m in messages)
+    messages = warnings_of(tmp_path, answer_nl="Vraag het OCMW (sociaal huis) om uitleg, je krijgt hulp.",
+                           answer_ar="الخطوة الأولى، الحماية الفرعيةجدا.")
+    assert not any("'nl' answer" in m or "'ar' answer" in m for m in messages)
+
+
+def test_an_avoided_term_is_found_after_a_prefix_written_with_it(tmp_path):
+    messages = warnings_of(tmp_path, answer_nl="Vraag je OCMW (sociaal huis).", answer_ar="لديك والحماية الفرعية.")
+    assert any("'ar' answer says الحماية الفرعية" in m for m in messages)
 
 
 def test_the_glossary_is_not_read_as_a_topic_and_its_mistakes_have_lines(tmp_path):

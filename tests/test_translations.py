@@ -86,7 +86,7 @@ def test_the_export_holds_every_text_with_its_place_and_machine_texts_are_fuzzy(
     knowledge, conversations = project(tmp_path)
     _, catalog = export(tmp_path, knowledge, conversations)
     messages = {m.context: m for m in catalog if m.id}
-    assert set(messages) == {"housing.rental-deposit title", "housing.rental-deposit answer",
+    assert set(messages) == {"topic housing title", "housing.rental-deposit title", "housing.rental-deposit answer",
                              "conversation deposit title", "conversation deposit where ask",
                              "conversation deposit where choice 1 label", "conversation deposit end say"}
     answer = messages["housing.rental-deposit answer"]
@@ -169,3 +169,15 @@ def test_numbers_are_compared_whatever_their_digits_and_separators():
     assert numbers_in("۲٬۳۶۰ یورو") == numbers_in("€2,360")
     assert numbers_in("€2,360") != numbers_in("€2,630")
     assert numbers_in("ages 2½ to 4") == numbers_in("van 2,5 tot 4 jaar")
+
+
+def test_a_file_a_machine_translated_is_imported_as_machine_translation(tmp_path):
+    knowledge, conversations = project(tmp_path)
+    po_file, catalog = export(tmp_path, knowledge, conversations)
+    edit(catalog, "housing.rental-deposit answer", "في فلاندرز 3 أشهر إيجار كحد أقصى (2026).\n• الرقم 0800 30 030.")
+    save(catalog, po_file)
+    assert main(["--knowledge", str(knowledge), "--conversations", str(conversations),
+                 "translations", "import", "--machine", str(po_file)]) == 0
+    entry = load_knowledge(knowledge).knowledge.entries["housing.rental-deposit"]
+    assert entry.translation["ar"] == "machine" and entry.reviews == {}
+    assert entry.answer["ar"].startswith("في فلاندرز 3 أشهر إيجار كحد أقصى")

@@ -24,8 +24,11 @@ MAX_BULLETS = 5
 BULLET = "•"
 # Two or more capitals (Latin or Cyrillic, digits allowed), joined by slashes: OCMW, CPAS/OCMW, 9TER is not.
 _ABBREVIATION = re.compile(r"(?<![\w])[A-ZА-ЯЁЄІЇҐ][A-ZА-ЯЁЄІЇҐ0-9]*[A-ZА-ЯЁЄІЇҐ](?:/[A-ZА-ЯЁЄІЇҐ0-9]+)*(?![\w])")
-# Scripts in which words take prefixes (Arabic و ب ل ال …): a term is found inside words there.
-_JOINED_SCRIPTS = re.compile(r"[\u0600-\u06ff\u1200-\u137f]")
+# Prefixes written together with the next word: Arabic-script "and", "with", "for", "the" …
+# (والحماية), Ethiopic "to", "with", "from" … (ንመቐበሊ). A term is found as a whole word
+# or after one of these, never inside another word ("ولي" is not in "الأولى").
+_PREFIXES = {"arabic": "و|ف|ب|ل|ك|ال|وال|بال|لل|فال|کال|د|به", "ethiopic": "ን|ብ|ካብ|ናብ|ኣብ|ከም|ዝ|ና"}
+_SCRIPT = {"arabic": re.compile(r"[\u0600-\u06ff]"), "ethiopic": re.compile(r"[\u1200-\u137f]")}
 
 
 @dataclass(frozen=True)
@@ -54,9 +57,9 @@ class Glossary:
 
 
 def _contains(folded_text: str, folded_word: str) -> bool:
-    if _JOINED_SCRIPTS.search(folded_word):
-        return folded_word in folded_text
-    return re.search(rf"(?<!\w){re.escape(folded_word)}(?!\w)", folded_text) is not None
+    prefixes = next((_PREFIXES[script] for script, letters in _SCRIPT.items() if letters.search(folded_word)), None)
+    prefix = f"(?:{prefixes})?" if prefixes else ""
+    return re.search(rf"(?<!\w){prefix}{re.escape(folded_word)}(?!\w)", folded_text) is not None
 
 
 def load_glossary(knowledge_dir: Path) -> tuple[Glossary, list[Problem]]:

@@ -70,7 +70,8 @@ class Text:
     path: Path
     line: int
     # the unit whose translation status the text shares: an entry's answer, a danger kind, a conversation
-    unit: "Unit"
+    # (None: a text without a status, such as a topic's title)
+    unit: "Unit | None"
 
 
 @dataclass(frozen=True)
@@ -93,11 +94,15 @@ class Unit:
 
 
 def texts_of(knowledge: KnowledgeBase, conversations: dict[str, Conversation]) -> Iterator[Text]:
-    """Every text a person reads, entries first (in file order), then conversations."""
+    """Every text a person reads: topic titles, entries (in file order), then conversations.
+    Topic titles and the titles of entries without an answer have no translation status."""
+    for topic in knowledge.topics.values():
+        yield Text(f"topic {topic.id} title", topic.title, ("topic", "title"), topic.path, 1, None)
     for entry in knowledge.entries.values():
-        if not entry.answer:
-            continue
         root = ("entries", _index_in_file(knowledge, entry.id))
+        if not entry.answer:
+            yield Text(f"{entry.id} title", entry.title, (*root, "title"), entry.path, entry.line, None)
+            continue
         unit = Unit(entry.id, entry.translation, entry.reviews, entry.answer.get(ORIGINAL_LANGUAGE, ""),
                     (*root, "translation"), entry.path)
         yield Text(f"{entry.id} title", entry.title, (*root, "title"), entry.path, entry.line, unit)
@@ -137,8 +142,9 @@ def export_catalog(knowledge: KnowledgeBase, conversations: dict[str, Conversati
     for text in texts_of(knowledge, conversations):
         if ORIGINAL_LANGUAGE not in text.texts:
             continue
-        flags = () if text.unit.is_settled(lang) or lang not in text.texts else ("fuzzy",)
-        status = text.unit.translation.get(lang, "missing")
+        settled = text.unit is None or text.unit.is_settled(lang)
+        flags = () if settled or lang not in text.texts else ("fuzzy",)
+        status = text.unit.translation.get(lang, "missing") if text.unit else "none"
         message = catalog.add(text.texts[ORIGINAL_LANGUAGE].strip(), text.texts.get(lang, "").strip(),
                               context=text.context, locations=[(text.path.name, text.line)], flags=flags,
                               auto_comments=[f"status: {status}"])
@@ -161,9 +167,10 @@ class ImportResult:
 
 
 def import_catalog(po_file: Path, knowledge_dir: Path, conversations_dir: Path,
-                   today: dt.date | None = None) -> ImportResult:
+                   today: dt.date | None = None, machine: bool = False) -> ImportResult:
     """Write the finished translations of ``po_file`` into the YAML files, or
-    nothing at all when one of them changed a number (the problems say which)."""
+    nothing at all when one of them changed a number (the problems say which).
+    ``machine``: the file was translated by a machine, and its texts are marked so."""
     with po_file.open("rb") as file:
         catalog = read_po(file)
     lang = str(catalog.locale) if catalog.locale else ""
@@ -191,7 +198,7 @@ def import_catalog(po_file: Path, knowledge_dir: Path, conversations_dir: Path,
             accepted.append((text, message.string))
     if any(problem.severity == "error" for problem in problems):
         return ImportResult(lang, problems)
-    files = _write(accepted, lang, today or dt.date.today())
+    files = _write(accepted, lang, today or dt.date.today(), machine)
     return ImportResult(lang, problems, len(accepted), files)
 
 
@@ -199,9 +206,10 @@ def _numbers(text: str) -> str:
     return ", ".join(sorted(numbers_in(text).elements())) or "none"
 
 
-def _write(accepted: list[tuple[Text, str]], lang: str, today: dt.date) -> tuple[Path, ...]:
-    """Set each text and mark what a person checked as reviewed: an entry's answer
-    or a danger kind when its answer came, a conversation when all of its texts did."""
+def _write(accepted: list[tuple[Text, str]], lang: str, today: dt.date, machine: bool) -> tuple[Path, ...]:
+    """Set each text and mark what a person checked as reviewed (or a machine made,
+    as machine): an entry's answer or a danger kind when its answer came, a
+    conversation when all of its texts did."""
     by_path: dict[Path, list[tuple[Text, str]]] = {}
     for text, translation in accepted:
         by_path.setdefault(text.path, []).append((text, translation))
@@ -211,19 +219,19 @@ def _write(accepted: list[tuple[Text, str]], lang: str, today: dt.date) -> tuple
             reviewed_units = {}
             for text, translation in items:
                 _at(document, text.keys)[lang] = _as_yaml_text(translation, _at(document, text.keys).get(ORIGINAL_LANGUAGE))
-                if text.context.endswith(" answer") or text.unit.keys == ("translation",):
+                if text.unit and (text.context.endswith(" answer") or text.unit.keys == ("translation",)):
                     reviewed_units[text.unit.name] = text.unit
             for unit in reviewed_units.values():
                 if unit.keys == ("translation",) and not _all_texts_of(unit, items, document):
                     continue
-                _at(document, unit.keys)[lang] = _review(today, digest(unit.original))
+                _at(document, unit.keys)[lang] = "machine" if machine else _review(today, digest(unit.original))
         rewrite_yaml(path, change)
     return tuple(by_path)
 
 
 def _all_texts_of(unit: Unit, items: list[tuple[Text, str]], document) -> bool:
     """Whether ``items`` hold every text of the conversation ``unit``."""
-    imported = {text.keys for text, _ in items if text.unit.name == unit.name}
+    imported = {text.keys for text, _ in items if text.unit and text.unit.name == unit.name}
     return imported >= set(_conversation_text_keys(document))
 
 
