@@ -169,6 +169,7 @@ def test_numbers_are_compared_whatever_their_digits_and_separators():
     assert numbers_in("۲٬۳۶۰ یورو") == numbers_in("€2,360")
     assert numbers_in("€2,360") != numbers_in("€2,630")
     assert numbers_in("ages 2½ to 4") == numbers_in("van 2,5 tot 4 jaar")
+    assert numbers_in("free, 24/7") == numbers_in("gratuit, 24h/24") == numbers_in("24 h/24 et 7 j/7") == numbers_in("7/24")
 
 
 def test_a_file_a_machine_translated_is_imported_as_machine_translation(tmp_path):

@@ -43,13 +43,16 @@ _NUMBER = re.compile(r"\d+(?:[ .,'’\u00a0\u202f\u066b\u066c]\d+)*")
 def numbers_in(text: str) -> Counter:
     """The numbers of ``text``, written alike whatever their digits and separators
     ("€2,360", "2.360 €", "۲٬۳۶۰" are all 2360; "0800 30 030" is 080030030)."""
-    text = text.translate(_FRACTIONS)
+    text = _ALWAYS_OPEN.sub(" 24/7 ", text.translate(_FRACTIONS))
     return Counter(re.sub(r"\D", "", "".join(str(unicodedata.digit(c, c)) for c in number))
                    for number in _NUMBER.findall(text))
 
 
 # "2½" is "2,5" in other languages
 _FRACTIONS = str.maketrans({"½": ".5", "¼": ".25", "¾": ".75"})
+# "Open day and night" as languages write it: 24/7, 7/24, 24h/24, 24 h/24 et 7 j/7 …
+_ALWAYS_OPEN = re.compile(r"(?<!\d)(?:24\s*h?\s*/\s*24(?:\s*(?:,|et|en|and|и|і)?\s*7\s*[jd]?\s*/\s*7)?"
+                          r"|24\s*/\s*7|7\s*/\s*24)(?!\d)")
 
 
 _HEADER = """\
