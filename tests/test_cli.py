@@ -105,7 +105,7 @@ def test_a_guided_conversation_in_the_terminal(tmp_path):
     script = "\n".join([
         "2",  # English
         "/topics",
-        "14",  # 🧭 Enrolling a child in school
+        "16",  # 🧭 Enrolling a child in school
         "1",  # in Flanders
         "4",  # 12 to 17
         "1",  # now
@@ -116,7 +116,7 @@ def test_a_guided_conversation_in_the_terminal(tmp_path):
     assert result.returncode == 0, result.stderr
     out = result.stdout.replace("\u00a0", " ")
     assert "== Enrolling a child in school ==" in out and "Where will your child go to school?" in out
-    assert "Your checklist:" in out and "☐ School is compulsory until 18. If your child does not speak Dutch: OKAN" in out
+    assert "Your checklist:" in out and "☐ School is compulsory until 18. Little Dutch? OKAN (reception class)" in out
     assert "Reception class (OKAN)" in out  # a button to the knowledge entry
 
 

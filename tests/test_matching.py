@@ -85,9 +85,9 @@ def with_bands(engine, **bands):
 
 def test_the_bands_decide_the_action(engine):
     text = "huurwaarborg terugkrijgen"
-    never_answer = with_bands(engine, answer=1.01, clarify=0.0, margin=0.0).understand(text)
+    never_answer = with_bands(engine, answer=10.0, clarify=0.0, margin=0.0).understand(text)
     assert never_answer.action == "clarify" and 1 <= len(never_answer.candidates) <= 3
-    never_anything = with_bands(engine, answer=1.01, clarify=1.01, margin=0.0).understand(text)
+    never_anything = with_bands(engine, answer=10.0, clarify=10.0, margin=0.0).understand(text)
     assert never_anything.action == "escalate" and never_anything.entry is None
     no_margin_needed = with_bands(engine, answer=0.0, clarify=0.0, margin=0.0).understand(text)
     assert no_margin_needed.action == "answer"

@@ -12,7 +12,7 @@ from tests.telegram_bot import PERSON, started_bot
 
 ADMIN = 9001
 RENT_QUESTION = "how do I find a house to rent"
-FIRST_LINE = "Start searching on the day you are recognised"
+FIRST_LINE = "Start looking on the day you get protection"
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ async def test_an_admin_reloads_and_people_get_the_new_answer_at_once(bot, tmp_p
     edit(tmp_path / "knowledge" / "housing.yaml", FIRST_LINE, "Begin looking for a home right away")
     fake.person_says(ADMIN, "/reload")
     [report] = await fake.wait_for("sendMessage", chat_id=ADMIN, timeout=30)
-    assert "Knowledge reloaded: 63 entries and 3 guided conversations" in report.params["text"]
+    assert "Knowledge reloaded: 86 entries and 4 guided conversations" in report.params["text"]
     fake.person_says(PERSON, RENT_QUESTION)
     [answer] = await fake.wait_for("sendMessage", chat_id=PERSON)
     assert "Begin looking for a home right away" in answer.params["text"]

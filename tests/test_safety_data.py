@@ -11,6 +11,8 @@ from collections import Counter
 import pytest
 import yaml
 
+from bot.content.knowledge import GLOSSARY_FILE
+
 from bot.cli import SHARED
 from bot.understanding.languages import LANGUAGES
 from tests.conftest import KNOWLEDGE, PROJECT
@@ -50,7 +52,7 @@ def test_every_language_has_enough_well_formed_lines(folder, lang):
 
 def test_no_held_out_line_is_in_the_training_set_or_the_knowledge_base():
     trained = {same_text(line["text"]) for lang in LANGUAGES for line in lines_of("train", lang)}
-    phrasings = {same_text(question) for path in KNOWLEDGE.glob("*.yaml")
+    phrasings = {same_text(question) for path in KNOWLEDGE.glob("*.yaml") if path.name != GLOSSARY_FILE
                  for entry in yaml.safe_load(path.read_text(encoding="utf-8"))["entries"]
                  for questions in (entry.get("questions") or {}).values() for question in questions}
     held_out = [line["text"] for lang in LANGUAGES for line in lines_of("heldout", lang)]

@@ -227,8 +227,8 @@ async def test_a_guided_conversation_with_buttons_ends_with_a_volunteer(bot):
     fake.person_presses(PERSON, _actions(topics)["🧭 Leaving the reception centre"])
     question = (await fake.wait_for("sendMessage", count=2, chat_id=PERSON))[-1]
     assert "<b>Leaving the reception centre</b>" in question.params["text"]
-    assert "What decision did you get?" in question.params["text"]
-    fake.person_presses(PERSON, _actions(question)["Refugee status or subsidiary protection"])
+    assert "Did you get protection (refugee status or subsidiary protection)?" in question.params["text"]
+    fake.person_presses(PERSON, _actions(question)["Yes, I got protection"])
     question = (await fake.wait_for("sendMessage", count=3, chat_id=PERSON))[-1]
     fake.person_presses(PERSON, _actions(question)["Not yet"])
     question = (await fake.wait_for("sendMessage", count=4, chat_id=PERSON))[-1]
@@ -238,10 +238,10 @@ async def test_a_guided_conversation_with_buttons_ends_with_a_volunteer(bot):
     question = (await fake.wait_for("sendMessage", count=5, chat_id=PERSON))[-1]
     fake.person_presses(PERSON, _actions(question)["◀ Back"])
     question = (await fake.wait_for("sendMessage", count=6, chat_id=PERSON))[-1]
-    fake.person_presses(PERSON, _actions(question)["A negative decision"])
+    fake.person_presses(PERSON, _actions(question)["No, a negative decision"])
     await fake.wait_for("createForumTopic")
     [summary] = await fake.wait_for("sendMessage", chat_id=fake.group_id)
-    assert "[leave-centre: A negative decision]" in summary.params["text"]
+    assert "[leave-centre: No, a negative decision]" in summary.params["text"]
     assert bot.store.open_ticket_of(bot.store.person("telegram", str(PERSON)).id).topic == "housing"
 
 

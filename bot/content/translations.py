@@ -219,12 +219,12 @@ def _write(accepted: list[tuple[Text, str]], lang: str, today: dt.date, machine:
 
     for path, items in by_path.items():
         def change(document, items=items):
-            reviewed_units = {}
+            checked_units = {}
             for text, translation in items:
                 _at(document, text.keys)[lang] = _as_yaml_text(translation, _at(document, text.keys).get(ORIGINAL_LANGUAGE))
                 if text.unit and (text.context.endswith(" answer") or text.unit.keys == ("translation",)):
-                    reviewed_units[text.unit.name] = text.unit
-            for unit in reviewed_units.values():
+                    checked_units[text.unit.name] = text.unit
+            for unit in checked_units.values():
                 if unit.keys == ("translation",) and not _all_texts_of(unit, items, document):
                     continue
                 _at(document, unit.keys)[lang] = "machine" if machine else _review(today, digest(unit.original))

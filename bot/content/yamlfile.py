@@ -276,11 +276,15 @@ class FileReader:
                 self.problem(mapping, key, f"unknown field '{key}' in {what}")
 
 
+# Lists indented under their key ("entries:\n  - id: …", knowledge/) or level with it (conversations/).
+_LIST_LAYOUTS = ((4, 2), (2, 0))
+
+
 def rewrite_yaml(path: Path, change: Callable[[Any], None]) -> None:
     """Let ``change`` edit the document of ``path`` in place, then write it back
     with its comments, quotes and layout kept (ruamel.yaml's round trip, in the
     indentation of lists the file uses), atomically: a crash leaves the old file."""
-    from ruamel.yaml import YAML
+    from ruamel.yaml import YAML  # here: the bot itself only reads YAML, with PyYAML
 
     text = path.read_text(encoding="utf-8")
     yaml_rt = YAML()
@@ -296,10 +300,6 @@ def rewrite_yaml(path: Path, change: Callable[[Any], None]) -> None:
                                      delete=False) as file:
         file.write(_dumped(yaml_rt, document))
     os.replace(file.name, path)
-
-
-# Lists indented under their key ("entries:\n  - id: …", knowledge/) or level with it (conversations/).
-_LIST_LAYOUTS = ((4, 2), (2, 0))
 
 
 def _dumped(yaml_rt, document) -> str:
