@@ -182,3 +182,17 @@ def test_a_file_a_machine_translated_is_imported_as_machine_translation(tmp_path
     entry = load_knowledge(knowledge).knowledge.entries["housing.rental-deposit"]
     assert entry.translation["ar"] == "machine" and entry.reviews == {}
     assert entry.answer["ar"].startswith("في فلاندرز 3 أشهر إيجار كحد أقصى")
+
+
+def test_a_knowledge_base_with_errors_gets_nothing_written(tmp_path):
+    knowledge, conversations = project(tmp_path)
+    po_file, catalog = export(tmp_path, knowledge, conversations)
+    edit(catalog, "housing.rental-deposit answer")
+    save(catalog, po_file)
+    path = knowledge / "housing.yaml"
+    path.write_text(path.read_text().replace("  - id: housing.rental-deposit\n",
+                                             "  - id: housing.broken\n    kind: poem\n  - id: housing.rental-deposit\n"))
+    before = path.read_text()
+    result = import_catalog(po_file, knowledge, conversations)
+    assert result.refused and "fix them first" in result.problems[0].message
+    assert path.read_text() == before

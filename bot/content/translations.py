@@ -33,7 +33,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarStri
 
 from bot.content.conversations import ORIGINAL_LANGUAGE, Conversation, load_conversations
 from bot.content.knowledge import KnowledgeBase, Review, digest, load_knowledge
-from bot.content.yamlfile import Problem, rewrite_yaml
+from bot.content.yamlfile import Problem, errors_in, rewrite_yaml
 from bot.understanding.languages import LANGUAGES
 
 # A number, with the separators of thousands and decimals that languages write inside it.
@@ -180,8 +180,13 @@ def import_catalog(po_file: Path, knowledge_dir: Path, conversations_dir: Path,
     if lang not in LANGUAGES or lang == ORIGINAL_LANGUAGE:
         return ImportResult(lang, [Problem(po_file, 1, f"the file's language '{lang}' is not one of "
                                                        f"{' '.join(code for code in LANGUAGES if code != ORIGINAL_LANGUAGE)}")])
-    knowledge = load_knowledge(knowledge_dir).knowledge
-    conversations = load_conversations(conversations_dir, knowledge)[0]
+    loaded = load_knowledge(knowledge_dir)
+    conversations, conversation_problems = load_conversations(conversations_dir, loaded.knowledge)
+    # An entry left out for an error would shift the places the texts are written to.
+    if errors := errors_in(loaded.problems + conversation_problems):
+        return ImportResult(lang, [Problem(po_file, 0, f"{knowledge_dir} or {conversations_dir} has {len(errors)} "
+                                                       "error(s): fix them first (python -m bot check)")])
+    knowledge = loaded.knowledge
     by_context = {text.context: text for text in texts_of(knowledge, conversations)}
     problems, accepted = [], []
     for message in catalog:
