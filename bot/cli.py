@@ -91,19 +91,10 @@ def command_check(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
-def command_coverage(args: argparse.Namespace) -> int:
-    from bot.content.coverage import coverage_table
-    from bot.content.plain import load_glossary
-
-    engine = _load_engine(args)
-    print(coverage_table(engine.knowledge, engine.conversations, load_glossary(args.knowledge)[0]))
-    return 0
-
-
-def command_translations_export(args: argparse.Namespace) -> int:
+def _load_content(args: argparse.Namespace):
+    """The knowledge base and the conversations, without building an engine (no models to train)."""
     from bot.content.conversations import load_conversations
     from bot.content.knowledge import load_knowledge
-    from bot.content.translations import export_catalog
     from bot.content.yamlfile import errors_in
 
     result = load_knowledge(args.knowledge)
@@ -112,12 +103,28 @@ def command_translations_export(args: argparse.Namespace) -> int:
         for problem in errors:
             print(problem, file=sys.stderr)
         print(f"{args.knowledge} or {args.conversations} has errors; run 'python -m bot check'.", file=sys.stderr)
-        return 1
+        raise SystemExit(1)
+    return result.knowledge, conversations
+
+
+def command_coverage(args: argparse.Namespace) -> int:
+    from bot.content.coverage import coverage_table
+    from bot.content.plain import load_glossary
+
+    knowledge, conversations = _load_content(args)
+    print(coverage_table(knowledge, conversations, load_glossary(args.knowledge)[0]))
+    return 0
+
+
+def command_translations_export(args: argparse.Namespace) -> int:
+    from bot.content.translations import export_catalog
+
+    knowledge, conversations = _load_content(args)
     if args.output is None:
-        count = export_catalog(result.knowledge, conversations, args.lang, sys.stdout.buffer)
+        count = export_catalog(knowledge, conversations, args.lang, sys.stdout.buffer)
     else:
         with args.output.open("wb") as out:
-            count = export_catalog(result.knowledge, conversations, args.lang, out)
+            count = export_catalog(knowledge, conversations, args.lang, out)
     print(f"{count} texts in '{args.lang}'" + (f" written to {args.output}" if args.output else ""), file=sys.stderr)
     return 0
 

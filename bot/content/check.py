@@ -7,10 +7,10 @@ import datetime as dt
 from collections import defaultdict
 from pathlib import Path
 
-from bot.content.conversations import Conversation, load_conversations
-from bot.content.knowledge import KnowledgeBase, load_knowledge, outdated_reviews
+from bot.content.conversations import load_conversations
+from bot.content.knowledge import KnowledgeBase, load_knowledge
 from bot.content.plain import load_glossary, plain_language_problems
-from bot.content.translations import numbers_in, texts_of
+from bot.content.translations import Text, numbers_in, texts_of, units_of
 from bot.content.yamlfile import LineList, Problem, YamlError, line_of, load_yaml
 from bot.understanding.languages import LANGUAGES
 
@@ -35,8 +35,8 @@ def check_all(knowledge_dir: Path, conversations_dir: Path, intents_files: list[
     glossary, glossary_problems = load_glossary(knowledge_dir)
     problems += glossary_problems + plain_language_problems(result.knowledge, glossary)
     conversations, conversation_problems = load_conversations(conversations_dir, result.knowledge)
-    problems += conversation_problems + _outdated_translation_reviews(result.knowledge, conversations)
-    problems += _changed_numbers(result.knowledge, conversations)
+    texts = list(texts_of(result.knowledge, conversations))
+    problems += conversation_problems + _outdated_translation_reviews(texts) + _changed_numbers(texts)
     return sorted(problems, key=lambda p: (p.severity != "error", str(p.path), p.line))
 
 
@@ -94,23 +94,18 @@ def _missing_translations(knowledge: KnowledgeBase, knowledge_dir: Path) -> list
     ]
 
 
-def _outdated_translation_reviews(knowledge: KnowledgeBase, conversations: dict[str, Conversation]) -> list[Problem]:
+def _outdated_translation_reviews(texts: list[Text]) -> list[Problem]:
     """A reviewed translation whose English original changed since: it needs a person's check again."""
-    found = [(entry, entry.id, outdated_reviews(entry.answer, entry.reviews)) for entry in knowledge.entries.values()]
-    found += [(entry, f"{entry.id} ({kind})", outdated_reviews(danger.answer, danger.reviews))
-              for entry in knowledge.entries.values() for kind, danger in entry.dangers.items()]
-    found += [(c, f"conversation {c.id}", outdated_reviews({"en": c.original()}, c.reviews))
-              for c in conversations.values()]
-    return [Problem(item.path, item.line, f"'{name}': the English changed after the review of "
+    return [Problem(unit.path, unit.line, f"'{unit.name}': the English changed after the review of "
                                           f"{' '.join(langs)}; those translations need a new check", "warning")
-            for item, name, langs in found if langs]
+            for unit in units_of(texts) if (langs := unit.outdated())]
 
 
-def _changed_numbers(knowledge: KnowledgeBase, conversations: dict[str, Conversation]) -> list[Problem]:
+def _changed_numbers(texts: list[Text]) -> list[Problem]:
     """A translation whose numbers (amounts, phone numbers, dates) are not its English original's:
     the most dangerous translation error, so an error."""
     problems = []
-    for text in texts_of(knowledge, conversations):
+    for text in texts:
         english = numbers_in(text.texts.get("en", ""))
         for lang, translated in text.texts.items():
             if lang != "en" and (found := numbers_in(translated)) != english:

@@ -24,10 +24,10 @@ def translation_rows(knowledge: KnowledgeBase,
         return {lang: "outdated" if lang in outdated else translation.get(lang) if lang in texts else None
                 for lang in LANGUAGES}
 
-    rows = [(entry.id, statuses(entry.answer, entry.translation, outdated_reviews(entry.answer, entry.reviews)))
+    rows = [(entry.id, statuses(entry.answer, entry.translation,
+                                outdated_reviews(entry.answer.get("en", ""), entry.reviews)))
             for entry in knowledge.entries.values() if entry.answer]
-    rows += [(f"conversation {c.id}",
-              statuses(c.translation, c.translation, outdated_reviews({"en": c.original()}, c.reviews)))
+    rows += [(f"conversation {c.id}", statuses(c.translation, c.translation, outdated_reviews(c.original(), c.reviews)))
              for c in conversations.values()]
     return rows
 

@@ -50,9 +50,9 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()[:12]
 
 
-def outdated_reviews(texts: dict[str, str], reviews: dict[str, "Review"]) -> list[str]:
-    """The languages whose reviewed translation was checked against another English original."""
-    return [lang for lang, review in reviews.items() if "en" in texts and review.outdated_by(texts["en"])]
+def outdated_reviews(original: str, reviews: dict[str, "Review"]) -> list[str]:
+    """The languages whose reviewed translation was checked against another English ``original``."""
+    return [lang for lang, review in reviews.items() if review.outdated_by(original)]
 
 
 @dataclass(frozen=True)

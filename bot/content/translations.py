@@ -20,8 +20,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections import Counter
-from collections.abc import Iterator
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -32,7 +32,7 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
 
 from bot.content.conversations import ORIGINAL_LANGUAGE, Conversation, load_conversations
-from bot.content.knowledge import KnowledgeBase, Review, digest, load_knowledge
+from bot.content.knowledge import KnowledgeBase, Review, digest, load_knowledge, outdated_reviews
 from bot.content.yamlfile import Problem, errors_in, rewrite_yaml
 from bot.understanding.languages import LANGUAGES
 
@@ -88,12 +88,24 @@ class Unit:
     original: str
     keys: tuple
     path: Path
+    line: int
+    # A conversation's status speaks for all of its texts: only all of them together change it.
+    # Otherwise the answer decides (a title alone does not).
+    whole: bool = False
+
+    def outdated(self) -> list[str]:
+        """The languages a person checked against another English original."""
+        return outdated_reviews(self.original, self.reviews)
 
     def is_settled(self, lang: str) -> bool:
         """Written or checked by a person, against today's English."""
         status = self.translation.get(lang)
-        review = self.reviews.get(lang)
-        return status == "original" or (status == "reviewed" and not (review and review.outdated_by(self.original)))
+        return status == "original" or (status == "reviewed" and lang not in self.outdated())
+
+
+def units_of(texts: Iterable[Text]) -> list[Unit]:
+    """The units of ``texts``, each once, in order."""
+    return list({text.unit.name: text.unit for text in texts if text.unit}.values())
 
 
 def texts_of(knowledge: KnowledgeBase, conversations: dict[str, Conversation]) -> Iterator[Text]:
@@ -107,17 +119,18 @@ def texts_of(knowledge: KnowledgeBase, conversations: dict[str, Conversation]) -
             yield Text(f"{entry.id} title", entry.title, (*root, "title"), entry.path, entry.line, None)
             continue
         unit = Unit(entry.id, entry.translation, entry.reviews, entry.answer.get(ORIGINAL_LANGUAGE, ""),
-                    (*root, "translation"), entry.path)
+                    (*root, "translation"), entry.path, entry.line)
         yield Text(f"{entry.id} title", entry.title, (*root, "title"), entry.path, entry.line, unit)
         yield Text(f"{entry.id} answer", entry.answer, (*root, "answer"), entry.path, entry.line, unit)
         for kind, danger in entry.dangers.items():
             kind_unit = Unit(f"{entry.id} {kind}", danger.translation, danger.reviews,
-                             danger.answer.get(ORIGINAL_LANGUAGE, ""), (*root, "dangers", kind, "translation"), entry.path)
+                             danger.answer.get(ORIGINAL_LANGUAGE, ""), (*root, "dangers", kind, "translation"),
+                             entry.path, entry.line)
             yield Text(f"{entry.id} {kind} answer", danger.answer, (*root, "dangers", kind, "answer"),
                        entry.path, entry.line, kind_unit)
     for conversation in conversations.values():
         unit = Unit(f"conversation {conversation.id}", conversation.translation, conversation.reviews,
-                    conversation.original(), ("translation",), conversation.path)
+                    conversation.original(), ("translation",), conversation.path, conversation.line, whole=True)
         name = f"conversation {conversation.id}"
         yield Text(f"{name} title", conversation.title, ("title",), conversation.path, conversation.line, unit)
         for step_id, step in conversation.steps.items():
@@ -187,7 +200,8 @@ def import_catalog(po_file: Path, knowledge_dir: Path, conversations_dir: Path,
         return ImportResult(lang, [Problem(po_file, 0, f"{knowledge_dir} or {conversations_dir} has {len(errors)} "
                                                        "error(s): fix them first (python -m bot check)")])
     knowledge = loaded.knowledge
-    by_context = {text.context: text for text in texts_of(knowledge, conversations)}
+    every_text = list(texts_of(knowledge, conversations))
+    by_context = {text.context: text for text in every_text}
     problems, accepted = [], []
     for message in catalog:
         if not message.id or not message.string or message.fuzzy:
@@ -206,7 +220,7 @@ def import_catalog(po_file: Path, knowledge_dir: Path, conversations_dir: Path,
             accepted.append((text, message.string))
     if any(problem.severity == "error" for problem in problems):
         return ImportResult(lang, problems)
-    files = _write(accepted, lang, today or dt.date.today(), machine)
+    files = _write(accepted, every_text, lang, today or dt.date.today(), machine)
     return ImportResult(lang, problems, len(accepted), files)
 
 
@@ -214,45 +228,33 @@ def _numbers(text: str) -> str:
     return ", ".join(sorted(numbers_in(text).elements())) or "none"
 
 
-def _write(accepted: list[tuple[Text, str]], lang: str, today: dt.date, machine: bool) -> tuple[Path, ...]:
+def _write(accepted: list[tuple[Text, str]], every_text: list[Text], lang: str, today: dt.date,
+           machine: bool) -> tuple[Path, ...]:
     """Set each text and mark what a person checked as reviewed (or a machine made,
     as machine): an entry's answer or a danger kind when its answer came, a
     conversation when all of its texts did."""
-    by_path: dict[Path, list[tuple[Text, str]]] = {}
+    texts_of_unit: dict[str, set[tuple]] = defaultdict(set)
+    for text in every_text:
+        if text.unit:
+            texts_of_unit[text.unit.name].add(text.keys)
+    by_path: dict[Path, list[tuple[Text, str]]] = defaultdict(list)
     for text, translation in accepted:
-        by_path.setdefault(text.path, []).append((text, translation))
+        by_path[text.path].append((text, translation))
 
     for path, items in by_path.items():
         def change(document, items=items):
-            checked_units = {}
+            imported: dict[str, set[tuple]] = defaultdict(set)
             for text, translation in items:
-                _at(document, text.keys)[lang] = _as_yaml_text(translation, _at(document, text.keys).get(ORIGINAL_LANGUAGE))
-                if text.unit and (text.context.endswith(" answer") or text.unit.keys == ("translation",)):
-                    checked_units[text.unit.name] = text.unit
-            for unit in checked_units.values():
-                if unit.keys == ("translation",) and not _all_texts_of(unit, items, document):
-                    continue
-                _at(document, unit.keys)[lang] = "machine" if machine else _review(today, digest(unit.original))
+                texts = _at(document, text.keys)
+                texts[lang] = _as_yaml_text(translation, texts.get(ORIGINAL_LANGUAGE))
+                if text.unit:
+                    imported[text.unit.name].add(text.keys)
+            for unit in units_of(text for text, _ in items):
+                keys = imported[unit.name]
+                if keys >= texts_of_unit[unit.name] if unit.whole else any(key[-1] == "answer" for key in keys):
+                    _at(document, unit.keys)[lang] = "machine" if machine else _review(today, digest(unit.original))
         rewrite_yaml(path, change)
     return tuple(by_path)
-
-
-def _all_texts_of(unit: Unit, items: list[tuple[Text, str]], document) -> bool:
-    """Whether ``items`` hold every text of the conversation ``unit``."""
-    imported = {text.keys for text, _ in items if text.unit and text.unit.name == unit.name}
-    return imported >= set(_conversation_text_keys(document))
-
-
-def _conversation_text_keys(document) -> Iterator[tuple]:
-    yield ("title",)
-    for step_id, step in document["steps"].items():
-        for field in ("say", "ask"):
-            if field in step:
-                yield ("steps", step_id, field)
-        for index, choice in enumerate(step.get("choices") or []):
-            for field in ("label", "add"):
-                if field in choice:
-                    yield ("steps", step_id, "choices", index, field)
 
 
 def _at(document, keys: tuple):
