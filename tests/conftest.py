@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import socket
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.assistant import Assistant
 from bot.understanding.engine import Engine
@@ -21,6 +23,20 @@ os.environ.setdefault("WEGWIJS_EMBEDDINGS", "off")
 
 PROJECT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = PROJECT / "knowledge"
+
+
+def same_text(text: str) -> str:
+    """Texts that differ only in case, spaces or punctuation are the same message."""
+    return re.sub(r"[\W_]+", "", text.casefold())
+
+
+def knowledge_phrasings() -> set[str]:
+    """Every phrasing of the bundled knowledge base, as ``same_text``."""
+    from bot.content.knowledge import GLOSSARY_FILE
+
+    return {same_text(question) for path in KNOWLEDGE.glob("*.yaml") if path.name != GLOSSARY_FILE
+            for entry in yaml.safe_load(path.read_text(encoding="utf-8"))["entries"]
+            for questions in (entry.get("questions") or {}).values() for question in questions}
 CONVERSATIONS = PROJECT / "conversations"
 
 _real_connect = socket.socket.connect

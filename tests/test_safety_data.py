@@ -5,17 +5,13 @@ knowledge base, so that measuring on it measures what was never tuned on."""
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 
 import pytest
-import yaml
-
-from bot.content.knowledge import GLOSSARY_FILE
 
 from bot.cli import SHARED
 from bot.understanding.languages import LANGUAGES
-from tests.conftest import KNOWLEDGE, PROJECT
+from tests.conftest import PROJECT, knowledge_phrasings, same_text
 
 SAFETY = PROJECT / "safety"
 EMERGENCY_KINDS = {"suicide", "self-harm", "overdose-poisoning", "medical", "bleeding", "sick-child", "pregnancy",
@@ -29,11 +25,6 @@ SIZES = {"train": (150, 100), "heldout": (60, 40)}
 
 def lines_of(folder: str, lang: str) -> list[dict]:
     return [json.loads(line) for line in (SAFETY / folder / f"{lang}.jsonl").read_text(encoding="utf-8").splitlines()]
-
-
-def same_text(text: str) -> str:
-    """Texts that differ only in case, spaces or punctuation are the same message."""
-    return re.sub(r"[\W_]+", "", text.casefold())
 
 
 @pytest.mark.parametrize("folder", list(SIZES))
@@ -52,9 +43,7 @@ def test_every_language_has_enough_well_formed_lines(folder, lang):
 
 def test_no_held_out_line_is_in_the_training_set_or_the_knowledge_base():
     trained = {same_text(line["text"]) for lang in LANGUAGES for line in lines_of("train", lang)}
-    phrasings = {same_text(question) for path in KNOWLEDGE.glob("*.yaml") if path.name != GLOSSARY_FILE
-                 for entry in yaml.safe_load(path.read_text(encoding="utf-8"))["entries"]
-                 for questions in (entry.get("questions") or {}).values() for question in questions}
+    phrasings = knowledge_phrasings()
     held_out = [line["text"] for lang in LANGUAGES for line in lines_of("heldout", lang)]
     assert [text for text in held_out if same_text(text) in trained] == []
     assert [text for text in held_out if same_text(text) in phrasings] == []
