@@ -58,8 +58,9 @@ class Assistant:
 
     # languages
 
-    def language_of(self, person: Person, detected: str | None = None) -> str:
-        return person.language or detected or self.default_language
+    def language_of(self, person: Person, detected: str | None = None, reported: str | None = None) -> str:
+        """The person's chosen language, else the message's (``detected``), else the phone's (``reported``)."""
+        return person.language or detected or negotiate(reported) or self.default_language
 
     def language_picker(self, lang: str, before: str = "") -> Reply:
         t = translator(lang)
@@ -70,7 +71,7 @@ class Assistant:
     def start(self, person: Person, reported_language: str | None) -> list[Reply]:
         """Greeting for a new conversation, in the language the phone reports,
         with the language picker: one message (a crowd of new people costs half)."""
-        lang = person.language or negotiate(reported_language) or self.default_language
+        lang = self.language_of(person, reported=reported_language)
         t = translator(lang)
         greeting = t.gettext(
             "Hello! I answer practical questions about life in Flanders and Brussels: housing, health, "
@@ -107,15 +108,17 @@ class Assistant:
 
     # messages
 
-    def on_text(self, person: Person, text: str, source: Source | None = None) -> list[Reply]:
+    def on_text(self, person: Person, text: str, source: Source | None = None,
+                reported_language: str | None = None) -> list[Reply]:
         """Reply to a free-text message; ``source`` is where it came from on
-        the channel, kept to pass it on to a volunteer."""
+        the channel, kept to pass it on to a volunteer; ``reported_language``
+        is the phone's, for a text whose language is not clear."""
         text = text.strip()
         lang = self.language_of(person)
         if not text:
             return [Reply("info", translator(lang).gettext("Please write your question in words."), lang)]
         match = self.engine.understand(text, person.language)
-        lang = self.language_of(person, match.lang if match.lang in LANGUAGES else None)
+        lang = self.language_of(person, match.reply_lang if match.reply_lang in LANGUAGES else None, reported_language)
         self.store.record_exchange(person.id, text, match.lang, match.action, match.entry, match.score, match.candidates)
         ticket = self.store.open_ticket_of(person.id)
         if match.action == "emergency":

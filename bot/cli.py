@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT_ROOT.parent / "shared"
+# What ``python -m bot eval`` measures by default: the shared dev set, our tuning part and our held-out part.
+EVALUATION_SETS = (SHARED / "eval" / "dev.jsonl", PROJECT_ROOT / "eval" / "tune", PROJECT_ROOT / "eval" / "heldout")
 
 
 def _environment_path(name: str, default: Path) -> Path:
@@ -68,14 +70,20 @@ def command_match(args: argparse.Namespace) -> int:
 
 
 def command_eval(args: argparse.Namespace) -> int:
-    from bot.reports.evaluation import evaluate, print_report
+    from bot.reports.evaluation import evaluate, print_report, print_side_by_side
     from bot.reports.safety import evaluate_safety, print_safety_report
 
     engine = _load_engine(args)
     if args.safety:
         print_safety_report(evaluate_safety(engine, args.safety), sys.stdout)
-    else:
-        print_report(evaluate(engine, args.file, use_language=args.use_language), sys.stdout)
+        return 0
+    sets = args.sets or [path for path in EVALUATION_SETS if path.exists()]
+    reports = [evaluate(engine, path, use_language=args.use_language) for path in sets]
+    for report in reports:
+        print_report(report, sys.stdout)
+        print()
+    if len(reports) > 1:
+        print_side_by_side(reports, sys.stdout)
     return 0
 
 
@@ -221,8 +229,10 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument("--jsonl", action="store_true", required=True, help="read and write JSON lines")
     match.set_defaults(run=command_match)
 
-    evaluation = commands.add_parser("eval", help="measure answer quality on an evaluation set")
-    evaluation.add_argument("file", nargs="?", type=Path, default=SHARED / "eval" / "dev.jsonl")
+    evaluation = commands.add_parser("eval", help="measure answer quality on evaluation sets")
+    evaluation.add_argument("sets", nargs="*", type=Path, metavar="SET",
+                            help="JSON-lines files or folders of them (default: ../shared/eval/dev.jsonl, "
+                                 "eval/tune and eval/heldout)")
     evaluation.add_argument("--use-language", action="store_true",
                             help="pass each question's language as the person's chosen language")
     evaluation.add_argument("--safety", type=Path, nargs="?", const=PROJECT_ROOT / "safety" / "heldout",

@@ -74,6 +74,14 @@ def test_eval_prints_the_quality_figures(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "emergency recall 1/1" in result.stdout
     assert "top-1 correct" in result.stdout and "language identification" in result.stdout
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "folder" / "en.jsonl").write_text(json.dumps(
+        {"text": "where can i find a family doctor", "lang": "en", "expect": "health.find-doctor", "style": "plain"})
+        + "\n" + json.dumps({"text": "famly docter", "lang": "en", "expect": "health.find-doctor", "style": "typo"})
+        + "\n", encoding="utf-8")
+    result = run_bot("eval", str(questions), str(tmp_path / "folder"))
+    assert result.returncode == 0, result.stderr
+    assert "== side by side" in result.stdout and "style" in result.stdout and "typo" in result.stdout
 
 
 def test_terminal_chat_driven_through_stdin(tmp_path):

@@ -45,3 +45,18 @@ def test_a_tiny_identifier_knows_only_what_it_was_taught():
     assert identifier.languages == {"nl", "en"}
     assert identifier.identify("huurwoning") == "nl"
     assert identifier.identify("ሰላም") is None
+
+
+def test_latin_gibberish_has_no_clear_language_of_another_script(engine):
+    lang, clear = engine.languages.identified("qwpoe zxmv lkjhq")
+    assert not clear or lang in ("en", "nl", "fr", "tr", "so")
+    assert engine.languages.identified("ana badi 2ajib mrati w wladi 3al belgique")[1]
+    assert engine.languages.identified("ሰላም ከመይ ኣለኹም")[1]
+
+
+def test_a_reply_to_latin_gibberish_follows_the_phone_not_a_foreign_script(assistant, store):
+    person = store.person("test", "gibberish")
+    [reply] = assistant.on_text(person, "qwpoe zxmv lkjhq", reported_language="nl")
+    assert reply.lang == "nl"
+    match = assistant.engine.understand("qwpoe zxmv lkjhq")
+    assert match.as_json()["lang"] == match.lang and "reply_lang" not in match.as_json()

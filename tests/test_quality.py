@@ -4,19 +4,33 @@ suite fails when an edit of the knowledge makes answers worse."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bot.cli import SHARED
 from bot.reports.evaluation import evaluate
 
 DEV_SET = SHARED / "eval" / "dev.jsonl"
+# Questions the dev set says no entry may answer, which an intent added since (../shared/intents-added.yaml)
+# covers word for word: "Preparing for the CGRS personal interview" is asylum.interview now. Measured with
+# that expectation until the shared set is relabelled.
+SUPERSEDED = {
+    "what questions do they ask at the cgvs interview? any tips how to prepare": "asylum.interview",
+    "tips voor mijn persoonlijk onderhoud bij het cgvs volgende week? wat moet ik zeggen": "asylum.interview",
+}
 
 pytestmark = pytest.mark.skipif(not DEV_SET.exists(), reason=f"{DEV_SET} is not beside the project")
 
 
 @pytest.fixture(scope="module")
-def report(engine):
-    return evaluate(engine, DEV_SET)
+def report(engine, tmp_path_factory):
+    lines = [json.loads(line) for line in DEV_SET.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert {line["text"] for line in lines} >= SUPERSEDED.keys(), "the dev set changed: look at SUPERSEDED again"
+    relabelled = tmp_path_factory.mktemp("dev") / "dev.jsonl"
+    relabelled.write_text("".join(json.dumps({**line, "expect": SUPERSEDED.get(line["text"], line["expect"])},
+                                             ensure_ascii=False) + "\n" for line in lines), encoding="utf-8")
+    return evaluate(engine, relabelled)
 
 
 def share(part: int, whole: int) -> float:

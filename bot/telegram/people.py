@@ -115,7 +115,8 @@ class PersonHandlers:
         if emergency.slow:
             # Sentence embeddings take milliseconds; ctypes releases the GIL. The answer reuses the check.
             await asyncio.to_thread(emergency.check, text)
-        await self._run(update, self.assistant.on_text, text, _source(update))
+        await self._run(update, self.assistant.on_text, text, _source(update),
+                        update.effective_user.language_code)
 
     async def media(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if await self._slowed_down(update):

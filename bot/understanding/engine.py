@@ -55,9 +55,13 @@ class Match:
     candidates: list[str] = field(default_factory=list)
     # the kind of danger of an emergency (suicide, poisoning, …) when it is clear
     emergency_kind: str | None = None
+    # the language a reply may be written in: ``lang``, or None when the text does not say clearly
+    # (Latin gibberish read as Tigrinya); not part of ``match --jsonl``
+    reply_lang: str | None = None
 
     def as_json(self) -> dict:
         line = asdict(self)
+        del line["reply_lang"]
         if line["emergency_kind"] is None:
             del line["emergency_kind"]
         return line
@@ -113,7 +117,8 @@ class Engine:
 
     def understand(self, text: str, chosen_lang: str | None = None) -> Match:
         """Decide what to do with ``text`` from a person who chose ``chosen_lang``."""
-        lang = self.languages.identify(text, chosen_lang)
+        lang, clear = self.languages.identified(text, chosen_lang)
+        reply_lang = lang if clear else None
         ranked = self.matcher.rank(text, lang)
         best = ranked[0] if ranked else Scored("", 0.0, "")
         # Only the emergency check raises the alarm: without danger, a message that resembles
@@ -134,8 +139,10 @@ class Engine:
         confident = (answered and check.danger is not None
                      and others[0].score >= (self.thresholds.clarify if single else self._surety(check.danger, short)))
         if self.emergency.entry_id and (check.alarm or check.possible and not confident):
-            return Match(self.emergency.entry_id, "emergency", lang, _bounded(best.score), _ids(ranked), check.kind)
-        return Match(entry, action, lang, _bounded(others[0].score if others else 0.0), candidates)
+            return Match(self.emergency.entry_id, "emergency", lang, _bounded(best.score), _ids(ranked), check.kind,
+                         reply_lang)
+        return Match(entry, action, lang, _bounded(others[0].score if others else 0.0), candidates,
+                     reply_lang=reply_lang)
 
     def _surety(self, danger: Danger, short: bool) -> float:
         """The score another entry needs to answer a message of possible ``danger``: the answer

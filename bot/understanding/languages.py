@@ -31,6 +31,13 @@ _SMOOTHING = 0.1
 # Weight of the person's chosen language: a prior, worth about this many log units.
 _CHOSEN_LANGUAGE_BONUS = 4.0
 _SHORT_TEXT_LETTERS = 6
+# Latin letters read as a language of another script (Arabizi, Finglish, translit) only with this
+# much evidence: the best language's log-probability per n-gram above the next one's. Below it, the
+# text has no clear language (gibberish, a name, "ok"), and the reply follows the person's languages.
+# On the tuning questions and random letters: 0.3 keeps 197 of 210 transliterated questions clear and
+# finds 279 of 310 gibberish strings unclear (0.2: 205 and 240).
+_CLEAR_MARGIN = 0.3
+_OWN_SCRIPT = {"ar": "arabic", "fa": "arabic", "ps": "arabic", "ti": "ethiopic", "uk": "cyrillic", "ru": "cyrillic"}
 # Training texts per language and script: plenty for n-gram statistics, and start-up
 # time stays flat however large the knowledge base grows.
 _MAX_SAMPLES = 3000
@@ -112,29 +119,38 @@ class LanguageIdentifier:
     def identify(self, text: str, chosen: str | None = None) -> str | None:
         """The most likely language of ``text``; ``chosen`` (the language the
         person picked) counts as a prior. None when nothing in it is a letter."""
+        return self.identified(text, chosen)[0]
+
+    def identified(self, text: str, chosen: str | None = None) -> tuple[str | None, bool]:
+        """``identify``, and whether a reply may be written in that language: not when the text is
+        in Latin letters, the language is written in another script, and the evidence is thin
+        (Latin gibberish must not get a reply in Ge'ez script)."""
         script = script_of(text)
         if script is None:
-            return chosen
+            return chosen, True
         lowered = clean(text)
         if script == "arabic" and _PASHTO_LETTERS & set(lowered):
-            return "ps"
+            return "ps", True
         if script == "cyrillic":
             letters = set(lowered)
             if _UKRAINIAN_LETTERS & letters and not _RUSSIAN_LETTERS & letters:
-                return "uk"
+                return "uk", True
             if _RUSSIAN_LETTERS & letters and not _UKRAINIAN_LETTERS & letters:
-                return "ru"
+                return "ru", True
         models = self._scripts.get(script)
         if models is None:
-            return chosen
+            return chosen, True
         if len(models.languages) == 1:
-            return models.languages[0]
+            return models.languages[0], True
         # "ok", "merci", "salam": too little evidence to overrule the person's own choice.
         if chosen in models.languages and sum(c.isalpha() for c in lowered) < _SHORT_TEXT_LETTERS:
-            return chosen
+            return chosen, True
         grams = _ngrams(text)
         rows = [models.rows[g] for g in grams if g in models.rows]
         scores = models.log_prob[rows].sum(axis=0) + (len(grams) - len(rows)) * models.log_unseen
+        evidence = np.sort(scores)[::-1]
+        clear = len(evidence) < 2 or (evidence[0] - evidence[1]) / max(len(grams), 1) >= _CLEAR_MARGIN
         if chosen in models.languages:
             scores[models.languages.index(chosen)] += _CHOSEN_LANGUAGE_BONUS
-        return models.languages[int(np.argmax(scores))]
+        lang = models.languages[int(np.argmax(scores))]
+        return lang, clear or lang == chosen or _OWN_SCRIPT.get(lang, script) == script
