@@ -36,7 +36,7 @@ async def test_an_admin_reloads_and_people_get_the_new_answer_at_once(bot, tmp_p
     edit(tmp_path / "knowledge" / "housing.yaml", FIRST_LINE, "Begin looking for a home right away")
     fake.person_says(ADMIN, "/reload")
     [report] = await fake.wait_for("sendMessage", chat_id=ADMIN, timeout=30)
-    assert "Knowledge reloaded: 86 entries and 4 guided conversations" in report.params["text"]
+    assert "Knowledge reloaded: 87 entries and 4 guided conversations" in report.params["text"]
     fake.person_says(PERSON, RENT_QUESTION)
     [answer] = await fake.wait_for("sendMessage", chat_id=PERSON)
     assert "Begin looking for a home right away" in answer.params["text"]

@@ -59,6 +59,10 @@ CALIBRATION_SAMPLE = 60
 # correct match scores about 1 with the classifier too, so the bands keep their meaning. On eval/tune
 # (997 questions): 0 → top-1 72.3%, wrong 4.8%; 0.3 → 83.1%, 4.7%; 0.5 → 83.6%, 5.3% (fewer wrong first).
 CLASSIFIER_WEIGHT = 0.3
+# A message of fewer words is ranked on its lexical score alone: the classifier's reading of one or
+# two words is the weight of a word ("school", "kosten"), not of a question, and lifts one entry far
+# above the others that word belongs to just as well.
+CLASSIFIED_FROM_WORDS = 3
 # Entries returned by ``rank``.
 RANK_LIMIT = 20
 
@@ -209,7 +213,7 @@ class Matcher:
         if not folded:
             return []
         lexical, best_phrasings = self._lexical(folded, lang)
-        if self.classifier is None:  # the calibration's reference matcher
+        if self.classifier is None or len(folded.split()) < CLASSIFIED_FROM_WORDS:  # None: calibration's reference
             scores = lexical
         else:
             scores = (lexical + CLASSIFIER_WEIGHT * self.classifier.scores(folded)) / (1 + CLASSIFIER_WEIGHT)
