@@ -14,17 +14,24 @@ to five points more often than either alone.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
-from bot.understanding.linear import FeatureTable, NgramIndex, ngram_features
+from bot.understanding import linear
+from bot.understanding.kept import MODEL_CACHE, KeptModels, save_arrays
+from bot.understanding.linear import FeatureTable, NgramIndex, Vocabulary, ngram_features
 
 EPOCHS = 10
 # An example counts as learned once its entry leads every other by this much (its vector has unit
 # length): on unseen questions 1.0 put the right entry first more often than 0.3 or 0.6.
 MARGIN = 1.0
+# Smaller bases train in a fraction of a second: keeping their models would only push the large ones out.
+_KEPT_FROM_TEXTS = 2000
+_KEPT_MODELS = 4
 
 
 class EntryClassifier:
@@ -41,15 +48,37 @@ class EntryClassifier:
         """One score an entry: the text's TF-IDF vector times the entry's weights."""
         return self._weights.similarities_of(self._weights.vocabulary.vector(ngram_features(text)))
 
+    def save(self, path: Path) -> None:
+        save_arrays(path, {**self._weights.vocabulary.arrays("vocabulary_"), **self._weights.arrays("weights_")})
+
     @classmethod
-    def train(cls, texts: Sequence[str], labels: Sequence[int], size: int) -> EntryClassifier:
-        """Learn from ``texts`` whose entries are ``labels`` (numbers below ``size``). Once per process
-        for the same examples: engines are built again on reload, mostly of the same phrasings."""
-        return _trained(tuple(texts), tuple(labels), size)
+    def load(cls, path: Path) -> EntryClassifier:
+        with np.load(path, allow_pickle=False) as arrays:
+            return cls(NgramIndex.from_arrays(arrays, "weights_", Vocabulary.from_arrays(arrays, "vocabulary_")))
+
+    @classmethod
+    def train(cls, texts: Sequence[str], labels: Sequence[int], size: int,
+              cache: Path | None = MODEL_CACHE) -> EntryClassifier:
+        """Learn from ``texts`` whose entries are ``labels`` (numbers below ``size``): once per process
+        for the same examples (engines are built again on reload, mostly of the same phrasings), and
+        kept in ``cache`` for the next start (None: not kept)."""
+        return _trained(tuple(texts), tuple(labels), size, cache)
 
 
 @lru_cache(maxsize=2)
-def _trained(texts: tuple[str, ...], labels: tuple[int, ...], size: int) -> EntryClassifier:
+def _trained(texts: tuple[str, ...], labels: tuple[int, ...], size: int, cache: Path | None) -> EntryClassifier:
+    learned = hashlib.sha256(Path(__file__).read_bytes() + Path(linear.__file__).read_bytes())
+    learned.update("\0".join(texts).encode() + np.asarray(labels, dtype=np.int32).tobytes() + str(size).encode())
+    digest = learned.hexdigest()[:24]
+    kept = KeptModels(cache if len(texts) >= _KEPT_FROM_TEXTS else None, "entries", _KEPT_MODELS)
+    model = kept.load(digest, EntryClassifier.load)
+    if model is None:
+        model = _fitted(texts, labels, size)
+        kept.save(digest, model.save)
+    return model
+
+
+def _fitted(texts: tuple[str, ...], labels: tuple[int, ...], size: int) -> EntryClassifier:
     table = FeatureTable()
     vocabulary = table.vocabulary(texts, min_count=2)
     rows = table.vectors(vocabulary, texts)

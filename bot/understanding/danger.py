@@ -59,6 +59,7 @@ import numpy as np
 from bot.content.knowledge import load_knowledge
 from bot.understanding import linear
 from bot.understanding.embeddings import EmbeddingCache, Encoder
+from bot.understanding.kept import MODEL_CACHE, KeptModels, save_arrays
 from bot.understanding.linear import FeatureTable, LogisticModel, NaiveBayes, NgramIndex, VectorLogistic, Vocabulary
 from bot.understanding.normalize import fold
 
@@ -67,7 +68,6 @@ log = logging.getLogger(__name__)
 _PROJECT = Path(__file__).resolve().parents[2]
 SAFETY_DATA = _PROJECT / "safety"
 BUNDLED_KNOWLEDGE = _PROJECT / "knowledge"
-MODEL_CACHE = _PROJECT / ".cache"
 
 # Share of the validation split's emergencies above ``threshold`` and above ``strong``.
 TARGET_RECALL = 0.95
@@ -329,16 +329,12 @@ class DangerModel:
         return replace(danger, kind=self.kind_of(parts[read], None if vectors is None else vectors[read]))
 
     def save(self, path: Path) -> None:
-        """Written beside and then renamed: a reader never sees half a file."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial.npz")
-        np.savez(partial, **self._danger.arrays("danger_"), **self._kinds.arrays("kinds_"),
-                 thresholds=np.array([self.bands.threshold, self.bands.strong]),
-                 near_miss_words=np.frombuffer("\n".join(sorted(self.near_miss_words)).encode("utf-8"),
-                                               dtype=np.uint8),
-                 **(self.neighbours.arrays() if self.neighbours else {}),
-                 **(self.semantic.arrays() if self.semantic else {}))
-        partial.replace(path)
+        save_arrays(path, {**self._danger.arrays("danger_"), **self._kinds.arrays("kinds_"),
+                           "thresholds": np.array([self.bands.threshold, self.bands.strong]),
+                           "near_miss_words": np.frombuffer("\n".join(sorted(self.near_miss_words)).encode("utf-8"),
+                                                            dtype=np.uint8),
+                           **(self.neighbours.arrays() if self.neighbours else {}),
+                           **(self.semantic.arrays() if self.semantic else {})})
 
     @classmethod
     def load(cls, path: Path, encoder: Encoder | None = None) -> DangerModel:
@@ -476,46 +472,14 @@ def load_danger_model(directory: Path = SAFETY_DATA / "train", knowledge: Path =
 @lru_cache(maxsize=4)
 def _trained(directory: Path, knowledge: Path, cache: Path | None, encoder: Encoder | None,
              digest: str) -> DangerModel | None:
-    kept = cache / f"danger-{digest}.npz" if cache else None
-    if kept and kept.exists():
-        try:
-            model = DangerModel.load(kept, encoder)
-        except (OSError, ValueError, KeyError) as error:
-            log.warning("the kept danger model %s cannot be read (%s): training it again", kept.name, error)
-        else:
-            _mark_used(kept)
-            return model
+    kept = KeptModels(cache, "danger", _KEPT_MODELS)
+    model = kept.load(digest, lambda path: DangerModel.load(path, encoder))
+    if model is not None:
+        return model
     lines = read_safety_lines(directory)
     if not any(line.emergency for line in lines):
         log.warning("no safety data in %s: the emergency check has its triggers only", directory)
         return None
     model = DangerModel.train(lines, ordinary_questions(knowledge), EmbeddingCache(encoder, cache) if encoder else None)
-    if kept:
-        try:
-            model.save(kept)
-        except OSError as error:  # a read-only installation: trained at every start
-            log.info("the danger model is not kept (%s)", error)
-        else:
-            _forget_unused(cache)
+    kept.save(digest, model.save)  # about 100 MB a model
     return model
-
-
-def _mark_used(kept: Path) -> None:
-    """A kept model's modification time is when it was last used."""
-    try:
-        kept.touch()
-    except OSError:  # a read-only installation: nothing is ever removed from it either
-        pass
-
-
-def _forget_unused(cache: Path) -> None:
-    """Every change of the safety data, the knowledge base's phrasings or this module keeps a new
-    model (about 100 MB): only the ``_KEPT_MODELS`` used last stay."""
-    try:
-        # not one that another process is still writing
-        kept = [path for path in cache.glob("danger-*.npz") if not path.name.endswith(".partial.npz")]
-        models = sorted(kept, key=lambda path: path.stat().st_mtime, reverse=True)
-        for unused in models[_KEPT_MODELS:]:
-            unused.unlink(missing_ok=True)
-    except OSError as error:  # another process removing the same files
-        log.info("unused danger models are not all removed (%s)", error)
