@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from bot.understanding.danger import NOT_ORDINARY
 from bot.understanding.engine import Engine, Match
 
 
@@ -25,10 +26,13 @@ class Tally:
 
     def add(self, expected: str | None, lang: str, match: Match) -> None:
         self.total += 1
+        # "I was raped two days ago, where can I go": the emergency answer of that kind of danger serves it.
+        served_by_emergency = (expected in NOT_ORDINARY and match.action == "emergency"
+                               and match.emergency_kind == NOT_ORDINARY[expected])
         if expected is None:
             correct = match.entry is None and match.action == "escalate"
         else:
-            correct = match.entry == expected and match.action != "clarify"
+            correct = served_by_emergency or match.entry == expected and match.action != "clarify"
         self.top1 += correct
         self.reached += correct or (match.action == "clarify" and expected in match.candidates)
         # Answering with the wrong entry, or answering what must not be answered.
@@ -36,7 +40,7 @@ class Tally:
         if expected == "meta.emergency":
             self.expected_emergencies += 1
             self.emergencies_found += match.action == "emergency"
-        elif match.action == "emergency":
+        elif match.action == "emergency" and not served_by_emergency:
             self.false_emergencies += 1
         self.lang_right += match.lang == lang
 

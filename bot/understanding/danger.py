@@ -444,8 +444,9 @@ def _fit_kinds(lines: list[SafetyLine], table: FeatureTable) -> NaiveBayes:
 
 
 # Entries whose questions are told by people who may be in danger now ("I was raped last night,
-# where can I go"): their phrasings are not examples of ordinary questions.
-NOT_ORDINARY = frozenset({"health.sexual-violence"})
+# where can I go"): their phrasings are not examples of ordinary questions. Each with the kind of
+# danger whose emergency answer serves such a question too (the care centres first, and a volunteer).
+NOT_ORDINARY = {"health.sexual-violence": "sexual-violence"}
 
 
 def ordinary_questions(knowledge: Path) -> list[str]:

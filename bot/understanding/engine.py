@@ -140,7 +140,7 @@ class Engine:
                      and others[0].score >= (self.thresholds.clarify if single else self._surety(check.danger, short)))
         if self.emergency.entry_id and (check.alarm or check.possible and not confident):
             return Match(self.emergency.entry_id, "emergency", lang, _bounded(best.score), _ids(ranked), check.kind,
-                         reply_lang)
+                         reply_lang=reply_lang)
         return Match(entry, action, lang, _bounded(others[0].score if others else 0.0), candidates,
                      reply_lang=reply_lang)
 
