@@ -170,12 +170,12 @@ def test_the_engine_works_without_a_learned_model(engine):
 
 def test_possible_danger_is_an_alarm_unless_another_entry_answers_with_confidence(engine):
     """Just above the threshold: a question the knowledge base answers well is no danger, but an
-    offer of entries to choose from ("doctor money": the costs, or finding a doctor?) is no answer."""
+    offer of entries to choose from ("doctor cost": the costs, or finding a doctor?) is no answer."""
     unsure = Engine(engine.knowledge, danger=_reading_every_message(0.1, 10.0))
     assert unsure.understand("where can I find a family doctor").action == "answer"
-    assert unsure.understand("doctor money").action == "emergency"
+    assert unsure.understand("doctor cost").action == "emergency"
     assert Engine(engine.knowledge, danger=_reading_every_message(-0.1, 10.0)).understand(
-        "doctor money").action == "clarify"
+        "doctor cost").action == "clarify"
 
 
 _LINES = [SafetyLine(text, "en", "emergency", "weapon", "plain")

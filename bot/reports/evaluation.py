@@ -13,6 +13,18 @@ from bot.understanding.danger import NOT_ORDINARY
 from bot.understanding.engine import Engine, Match
 
 
+def served_by_emergency(expected: str | None, match: Match) -> bool:
+    """Whether the emergency answer of the question's kind of danger served it ("I was raped two days
+    ago, where can I go": the care centres come first)."""
+    return expected in NOT_ORDINARY and match.action == "emergency" and match.emergency_kind == NOT_ORDINARY[expected]
+
+
+def is_correct(expected: str | None, match: Match) -> bool:
+    if expected is None:
+        return match.entry is None and match.action == "escalate"
+    return served_by_emergency(expected, match) or match.entry == expected and match.action != "clarify"
+
+
 @dataclass
 class Tally:
     total: int = 0
@@ -26,13 +38,7 @@ class Tally:
 
     def add(self, expected: str | None, lang: str, match: Match) -> None:
         self.total += 1
-        # "I was raped two days ago, where can I go": the emergency answer of that kind of danger serves it.
-        served_by_emergency = (expected in NOT_ORDINARY and match.action == "emergency"
-                               and match.emergency_kind == NOT_ORDINARY[expected])
-        if expected is None:
-            correct = match.entry is None and match.action == "escalate"
-        else:
-            correct = served_by_emergency or match.entry == expected and match.action != "clarify"
+        correct = is_correct(expected, match)
         self.top1 += correct
         self.reached += correct or (match.action == "clarify" and expected in match.candidates)
         # Answering with the wrong entry, or answering what must not be answered.
@@ -40,7 +46,7 @@ class Tally:
         if expected == "meta.emergency":
             self.expected_emergencies += 1
             self.emergencies_found += match.action == "emergency"
-        elif match.action == "emergency" and not served_by_emergency:
+        elif match.action == "emergency" and not served_by_emergency(expected, match):
             self.false_emergencies += 1
         self.lang_right += match.lang == lang
 
@@ -73,7 +79,7 @@ def evaluate(engine: Engine, path: Path, *, use_language: bool = False) -> Repor
             tally.add(expected, item["lang"], match)
         report.actions[match.action] += 1
         got = match.entry if match.action != "clarify" else f"clarify{match.candidates}"
-        if got != expected or match.action == "clarify":
+        if not is_correct(expected, match):
             report.confusions[(expected, got, match.action)] += 1
     return report
 
