@@ -204,7 +204,7 @@ def test_the_nearest_examples_by_n_grams_are_the_most_similar_texts():
     texts = ["he has a knife", "a man with a knife at the door", "where do I buy bread", "bread and milk price"]
     vocabulary = FeatureTable().vocabulary(texts, min_count=1)
     similarity = NgramIndex.of(vocabulary, texts).similarities("a man with a knife")
-    dense = np.zeros((len(texts), len(vocabulary.index)))
+    dense = np.zeros((len(texts), len(vocabulary)))
     for row, text in enumerate(texts):
         ids, values = vocabulary.vector(ngram_features(text))
         dense[row, ids] = values
@@ -213,6 +213,29 @@ def test_the_nearest_examples_by_n_grams_are_the_most_similar_texts():
     nearest = NearestExamples(np.array([True, True, False, False]), np.array(["weapon", "weapon"]))
     assert nearest.scores(similarity[None, :])[0] > 0
     assert nearest.scores(NgramIndex.of(vocabulary, texts).similarities("milk and bread")[None, :])[0] < 0
+
+
+def test_the_nearest_examples_index_keeps_each_feature_s_heaviest_postings_and_reads_the_same():
+    from bot.understanding.linear import NgramIndex
+
+    texts = ["a knife", "he has a knife and he shouts at the door of our room", "a knife for bread", "bread"]
+    vocabulary = FeatureTable().vocabulary(texts, min_count=1)
+    full, capped = NgramIndex.of(vocabulary, texts), NgramIndex.of(vocabulary, texts, max_postings=1)
+    assert (np.diff(capped.starts) <= 1).all() and len(capped.owners) < len(full.owners)
+    [knife] = vocabulary.ids({"w:knife"}).tolist()
+    # "knife" weighs most in the shortest text that holds it
+    assert capped.owners[capped.starts[knife]:capped.starts[knife + 1]].tolist() == [0]
+    nearest = NearestExamples(np.array([True, True, False, False]), np.array(["weapon", "weapon"]))
+    for text in ("a man with a knife", "bread and milk", "nothing alike"):
+        cosines = full.similarities(text)
+        assert nearest.score_of_cosines(cosines) == pytest.approx(nearest.scores(cosines[None, :])[0], abs=1e-6)
+
+
+def test_a_vocabulary_holds_keys_not_strings_and_finds_only_its_own_features():
+    vocabulary = FeatureTable().vocabulary(["a knife", "a knife here"], min_count=2)
+    assert vocabulary.keys.dtype == np.uint64 and (vocabulary.keys[1:] > vocabulary.keys[:-1]).all()
+    assert len(vocabulary.ids({"w:knife", "w:bread", "zz"})) == 1
+    assert len(vocabulary.ids({"w:here"})) == 0  # seen once: below min_count
 
 
 def test_a_feature_table_shared_by_a_training_gives_each_model_what_its_own_texts_would():
@@ -230,7 +253,7 @@ def test_a_feature_table_shared_by_a_training_gives_each_model_what_its_own_text
         assert dict(zip(ids.tolist(), values)) == pytest.approx(dict(zip(expected_ids.tolist(), expected_values)))
     shared, alone = (LogisticModel.train(texts, labels, weights, min_count=1, table=table),
                      LogisticModel.train(texts, labels, weights, min_count=1))
-    assert shared.vocabulary.index == alone.vocabulary.index == vocabulary.index
+    assert (shared.vocabulary.keys == alone.vocabulary.keys).all() and (alone.vocabulary.keys == vocabulary.keys).all()
     for text in ("a knife", "bread please", "nothing alike"):
         assert shared.logit(text) == pytest.approx(alone.logit(text), abs=1e-4)
     assert shared.logit("a man with a knife") > 0 > shared.logit("buy bread and milk")

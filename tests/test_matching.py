@@ -109,3 +109,28 @@ def test_empty_and_symbol_only_messages_escalate(engine):
 def test_very_long_and_binary_input_does_not_break_matching(engine):
     assert engine.understand("huurwaarborg " * 400).action in ("answer", "clarify", "escalate")
     assert engine.understand("\x00\x01\x02 huur\ufffd").action in ("answer", "clarify", "escalate")
+
+
+def test_a_decline_entry_close_behind_the_best_sends_the_message_to_a_volunteer(engine):
+    """"My lawyer wrote my appeal too short, is my case lost?" reads like the negative-decision entry
+    and like the decline entry of one's own chances: it is not answered, a volunteer is."""
+    from bot.understanding.matching import Scored
+
+    def decided(decline_score: float):
+        ranked = [Scored("asylum.negative-decision", 0.7, ""), Scored("out-of-scope.asylum-procedure", decline_score, ""),
+                  Scored("residence.legal-aid", 0.3, "")]
+        return engine._decide(ranked, short=False)
+
+    assert decided(0.6)[:2] == (None, "escalate")
+    assert decided(0.4)[:2] == ("asylum.negative-decision", "answer")
+
+
+def test_a_base_too_large_for_the_entry_classifier_is_ranked_on_its_lexical_score(monkeypatch):
+    from bot.understanding import matching
+
+    entries = {f"e.{n}": Entry(f"e.{n}", "t", "answer", {"en": f"title {n}"}, {"en": [text]})
+               for n, text in enumerate(["rental deposit back", "find a family doctor", "open a bank account"])}
+    monkeypatch.setattr(matching, "MAX_CLASSIFIED_ENTRIES", 2)
+    matcher = Matcher(KnowledgeBase({}, entries))
+    assert matcher.classifier is None
+    assert matcher.rank("where do I find a doctor for my family", "en")[0].entry_id == "e.1"

@@ -82,7 +82,7 @@ def _fitted(texts: tuple[str, ...], labels: tuple[int, ...], size: int) -> Entry
     table = FeatureTable()
     vocabulary = table.vocabulary(texts, min_count=2)
     rows = table.vectors(vocabulary, texts)
-    weights = np.zeros((len(vocabulary.index), size), np.float32)
+    weights = np.zeros((len(vocabulary), size), np.float32)
     # The average of the weights over every step, without adding them up at each step:
     # ``weighted`` holds each update times the step it was made at.
     weighted = np.zeros_like(weights)
@@ -105,7 +105,7 @@ def _fitted(texts: tuple[str, ...], labels: tuple[int, ...], size: int) -> Entry
             step += 1
     average = weights - weighted / step
     features, entries = np.nonzero(average)
-    starts = np.searchsorted(features, np.arange(len(vocabulary.index) + 1)).astype(np.int32)
+    starts = np.searchsorted(features, np.arange(len(vocabulary) + 1)).astype(np.int32)
     postings = NgramIndex(vocabulary, starts, entries.astype(np.int32),
                           average[features, entries].astype(np.float16), size)
     return EntryClassifier(postings)

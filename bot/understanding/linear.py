@@ -10,7 +10,8 @@ uni- and bigrams carry phrases.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+import zlib
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,29 +33,53 @@ def ngram_features(text: str) -> set[str]:
     return features
 
 
+def feature_keys(features: Iterable[str]) -> np.ndarray:
+    """A 64-bit key a feature, the same in every process: two independent checksums (CRC-32 and
+    Adler-32) side by side. A vocabulary of keys holds no strings: a tenth of the memory of a dict
+    of its features, and with a million features, the chance that two share a key is below 1e-4."""
+    encoded = [feature.encode() for feature in features]
+    return np.fromiter(((zlib.crc32(b) << 32) | zlib.adler32(b) for b in encoded), dtype=np.uint64, count=len(encoded))
+
+
 @dataclass(frozen=True)
 class Vocabulary:
-    index: dict[str, int]
-    # Inverse document frequency: n-grams in every text ("e ", " a") say little.
+    """Features (by ``feature_keys``, sorted) and their inverse document frequency: n-grams in every
+    text ("e ", " a") say little. A feature's id is its place."""
+
+    keys: np.ndarray
     idf: np.ndarray
 
-    def ids(self, features: set[str]) -> list[int]:
-        return [self.index[f] for f in features if f in self.index]
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    @classmethod
+    def of(cls, keys: np.ndarray, idf: np.ndarray) -> Vocabulary:
+        """From unsorted ``keys`` (two features that share one count as the first)."""
+        keys, first = np.unique(keys, return_index=True)
+        return cls(keys, idf[first])
+
+    def ids_of_keys(self, keys: np.ndarray) -> np.ndarray:
+        """The id of each of ``keys``, -1 where it is not in the vocabulary."""
+        places = np.minimum(np.searchsorted(self.keys, keys), max(len(self.keys) - 1, 0))
+        if not len(self.keys):
+            return np.full(len(keys), -1, dtype=np.int64)
+        return np.where(self.keys[places] == keys, places, -1).astype(np.int64)
+
+    def ids(self, features: set[str]) -> np.ndarray:
+        ids = self.ids_of_keys(feature_keys(features))
+        return ids[ids >= 0]
 
     def arrays(self, prefix: str) -> dict[str, np.ndarray]:
-        """The vocabulary as arrays (for ``numpy.savez``; no pickling). Folded
-        features never contain a line break, so one joined text holds them all."""
-        text = "\n".join(sorted(self.index, key=self.index.get)).encode("utf-8")
-        return {f"{prefix}features": np.frombuffer(text, dtype=np.uint8), f"{prefix}idf": self.idf}
+        """The vocabulary as arrays (for ``numpy.savez``; no pickling)."""
+        return {f"{prefix}keys": self.keys, f"{prefix}idf": self.idf}
 
     @classmethod
     def from_arrays(cls, arrays, prefix: str) -> Vocabulary:
-        text = arrays[f"{prefix}features"].tobytes().decode("utf-8")
-        return cls({feature: i for i, feature in enumerate(text.split("\n"))}, arrays[f"{prefix}idf"])
+        return cls(arrays[f"{prefix}keys"], arrays[f"{prefix}idf"])
 
     def vector(self, features: set[str]) -> tuple[np.ndarray, np.ndarray]:
         """The ids of ``features`` and their TF-IDF values, scaled to unit length."""
-        return self.unit(np.array(self.ids(features), dtype=np.int64))
+        return self.unit(self.ids(features))
 
     def unit(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``ids`` and their TF-IDF values, scaled to unit length."""
@@ -73,6 +98,7 @@ class FeatureTable:
         self._numbers: dict[str, int] = {}
         self._names: list[str] = []
         self._rows: dict[str, np.ndarray] = {}
+        self._key_array = np.zeros(0, dtype=np.uint64)
 
     def rows(self, texts: Sequence[str]) -> list[np.ndarray]:
         """The numbers of each text's features."""
@@ -80,6 +106,12 @@ class FeatureTable:
             if text not in self._rows:
                 self._rows[text] = np.array([self._number(feature) for feature in ngram_features(text)], dtype=np.int32)
         return [self._rows[text] for text in texts]
+
+    def _keys(self) -> np.ndarray:
+        """The key of every feature numbered so far, by number."""
+        if len(self._key_array) < len(self._names):
+            self._key_array = np.concatenate([self._key_array, feature_keys(self._names[len(self._key_array):])])
+        return self._key_array
 
     def _number(self, feature: str) -> int:
         number = self._numbers.get(feature)
@@ -93,14 +125,14 @@ class FeatureTable:
         the order of their names."""
         rows = self.rows(texts)
         counts = np.bincount(np.concatenate([np.zeros(0, np.int32), *rows]), minlength=len(self._names))
-        kept = sorted(np.flatnonzero(counts >= min_count).tolist(), key=self._names.__getitem__)
+        kept = np.flatnonzero(counts >= min_count)
         idf = np.log((1 + len(texts)) / (1 + counts[kept].astype(float))) + 1
-        return Vocabulary({self._names[number]: i for i, number in enumerate(kept)}, idf)
+        return Vocabulary.of(self._keys()[kept], idf)
 
     def vectors(self, vocabulary: Vocabulary, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
         """``texts``' TF-IDF vectors in ``vocabulary`` (as ``Vocabulary.vector``)."""
         rows = self.rows(texts)
-        local = np.array([vocabulary.index.get(name, -1) for name in self._names], dtype=np.int64)
+        local = vocabulary.ids_of_keys(self._keys())
         return [vocabulary.unit(ids[ids >= 0]) for ids in (local[row] for row in rows)]
 
 
@@ -174,8 +206,8 @@ class LogisticModel:
         features of texts of the same training, computed once for all its models."""
         table = table or FeatureTable()
         vocabulary = table.vocabulary(texts, min_count)
-        matrix = _SparseRows(table.vectors(vocabulary, texts), len(vocabulary.index))
-        parameters = _fit_logistic(matrix.times, matrix.transposed_times, len(vocabulary.index), labels,
+        matrix = _SparseRows(table.vectors(vocabulary, texts), len(vocabulary))
+        parameters = _fit_logistic(matrix.times, matrix.transposed_times, len(vocabulary), labels,
                                    sample_weights, epochs=epochs, learning_rate=learning_rate, l2=l2)
         return cls(vocabulary, parameters[:-1].copy(), float(parameters[-1]))
 
@@ -193,13 +225,21 @@ class NgramIndex:
         self.size = size  # the number of examples
 
     @classmethod
-    def of(cls, vocabulary: Vocabulary, texts: Sequence[str], table: FeatureTable | None = None) -> NgramIndex:
+    def of(cls, vocabulary: Vocabulary, texts: Sequence[str], table: FeatureTable | None = None,
+           max_postings: int | None = None) -> NgramIndex:
+        """``max_postings``: a feature keeps the examples it weighs most in, at most that many. A
+        common n-gram ("e ", " th") weighs little in each of thousands of examples: its postings are
+        most of the walk and change which examples are nearest hardly at all."""
         rows = (table or FeatureTable()).vectors(vocabulary, texts)
-        features = np.concatenate([ids for ids, _ in rows])
-        order = np.argsort(features, kind="stable")
-        owners = np.repeat(np.arange(len(rows)), [len(ids) for ids, _ in rows])[order]
-        values = np.concatenate([values for _, values in rows])[order]
-        starts = np.searchsorted(features[order], np.arange(len(vocabulary.index) + 1))
+        features = np.concatenate([np.zeros(0, np.int64), *(ids for ids, _ in rows)])
+        owners = np.repeat(np.arange(len(rows)), [len(ids) for ids, _ in rows])
+        values = np.concatenate([np.zeros(0), *(values for _, values in rows)])
+        order = np.lexsort((-values, features))  # by feature, the heaviest first
+        features, owners, values = features[order], owners[order], values[order]
+        if max_postings is not None:
+            keep = np.arange(len(features)) - np.searchsorted(features, features) < max_postings
+            features, owners, values = features[keep], owners[keep], values[keep]
+        starts = np.searchsorted(features, np.arange(len(vocabulary) + 1))
         return cls(vocabulary, starts.astype(np.int32), owners.astype(np.int32), values.astype(np.float16), len(rows))
 
     def similarities(self, text: str) -> np.ndarray:
@@ -312,7 +352,7 @@ class NaiveBayes:
         table = table or FeatureTable()
         vocabulary = table.vocabulary(texts, min_count)
         classes = sorted(set(labels))
-        counts = np.full((len(vocabulary.index), len(classes)), smoothing)
+        counts = np.full((len(vocabulary), len(classes)), smoothing)
         for (ids, _), label in zip(table.vectors(vocabulary, texts), labels):
             counts[ids, classes.index(label)] += 1
         log_likelihood = np.log(counts / counts.sum(axis=0)).astype(np.float32)

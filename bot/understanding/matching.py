@@ -27,10 +27,13 @@ Dutch.
 """
 from __future__ import annotations
 
+import logging
 import math
 import statistics
 import zlib
+from array import array
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +42,8 @@ from rapidfuzz import fuzz, process
 from bot.content.knowledge import KnowledgeBase
 from bot.understanding.classifier import EntryClassifier
 from bot.understanding.normalize import fold
+
+log = logging.getLogger(__name__)
 
 # Phrasings kept after retrieval, and features too common to be worth a posting walk.
 RETRIEVE_LIMIT = 60
@@ -64,6 +69,10 @@ CLASSIFIER_WEIGHT = 0.15
 # two words is the weight of a word ("school", "kosten"), not of a question, and lifts one entry far
 # above the others that word belongs to just as well.
 CLASSIFIED_FROM_WORDS = 3
+# The classifier holds two weights for every feature and entry while it learns (the bundled base's
+# 87 entries and 206,000 features: 140 MB for the seconds it trains): a base of more entries than this
+# (twice the bundled base's) is ranked on its lexical score alone.
+MAX_CLASSIFIED_ENTRIES = 200
 # Entries returned by ``rank``.
 RANK_LIMIT = 20
 
@@ -103,18 +112,20 @@ class PhrasingIndex:
     fifty times larger.
     """
 
-    def __init__(self, documents: list[Counter[str]]):
-        """``documents``: the features of each phrasing (see ``features``)."""
-        self.size = len(documents)
+    def __init__(self, documents: Iterable[Counter[str]]):
+        """``documents``: the features of each phrasing (see ``features``), read once."""
+        self.size = 0
         numbering: dict[str, int] = {}
-        numbers, owners, counts = [], [], []
+        # typed arrays: a list of a million Python numbers would be most of a start's memory
+        numbers, owners, counts = array("q"), array("q"), array("q")
         for doc_id, document in enumerate(documents):
             for gram, count in document.items():
                 numbers.append(numbering.setdefault(gram, len(numbering)))
                 owners.append(doc_id)
                 counts.append(count)
-        numbers_array = np.asarray(numbers, dtype=np.int64)
-        owners_array = np.asarray(owners, dtype=np.int64)
+            self.size = doc_id + 1
+        numbers_array = np.frombuffer(numbers, dtype=np.int64)
+        owners_array = np.frombuffer(owners, dtype=np.int64)
         frequency = np.bincount(numbers_array, minlength=len(numbering))
         idf = np.log((self.size + 1) / (frequency + 1)) + 1.0
         self._numbers = numbering
@@ -175,7 +186,6 @@ class _Phrasing:
     entry_id: str
     lang: str | None
     folded: str
-    features: Counter[str]
 
 
 class Matcher:
@@ -188,20 +198,27 @@ class Matcher:
             own += [(None, keyword) for keyword in entry.keywords]
             if entry.kind == "answer":
                 own += list(entry.title.items())
-            phrasings += [_Phrasing(entry.id, lang, fold(text), features(text)) for lang, text in own]
+            phrasings += [_Phrasing(entry.id, lang, fold(text)) for lang, text in own]
         self._index(phrasings)
         self.calibration = self._calibration(phrasings)
         numbering = {entry_id: n for n, entry_id in enumerate(self._entry_ids)}
-        self.classifier = EntryClassifier.train([p.folded for p in phrasings],
-                                                [numbering[p.entry_id] for p in phrasings], len(numbering))
+        self.classifier = None
+        if len(numbering) <= MAX_CLASSIFIED_ENTRIES:
+            self.classifier = EntryClassifier.train([p.folded for p in phrasings],
+                                                    [numbering[p.entry_id] for p in phrasings], len(numbering))
+        else:
+            log.warning("%d entries: more than the entry classifier can learn (%d); ranking on the lexical "
+                        "score alone", len(numbering), MAX_CLASSIFIED_ENTRIES)
 
     def _index(self, phrasings: list[_Phrasing]) -> None:
         self._folded = [p.folded for p in phrasings]
-        self.index = PhrasingIndex([p.features for p in phrasings])
+        # The features of each phrasing are computed as they are indexed, and again for the entries'
+        # vocabularies: kept for all phrasings, they would be half of a start's memory.
+        self.index = PhrasingIndex(_features_of_folded(p.folded) for p in phrasings)
         # Each entry's vocabulary: the features of all its phrasings together.
         vocabulary: dict[str, Counter[str]] = defaultdict(Counter)
         for phrasing in phrasings:
-            vocabulary[phrasing.entry_id].update(phrasing.features)
+            vocabulary[phrasing.entry_id].update(_features_of_folded(phrasing.folded))
         self._entry_ids = list(vocabulary)
         numbering = {entry_id: n for n, entry_id in enumerate(self._entry_ids)}
         self._owners = np.array([numbering[p.entry_id] for p in phrasings], dtype=np.int64)
@@ -214,7 +231,7 @@ class Matcher:
         if not folded:
             return []
         lexical, best_phrasings = self._lexical(folded, lang)
-        if self.classifier is None or len(folded.split()) < CLASSIFIED_FROM_WORDS:  # None: calibration's reference
+        if self.classifier is None or len(folded.split()) < CLASSIFIED_FROM_WORDS:
             scores = lexical
         else:
             scores = (lexical + CLASSIFIER_WEIGHT * self.classifier.scores(folded)) / (1 + CLASSIFIER_WEIGHT)
