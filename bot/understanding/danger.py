@@ -51,7 +51,7 @@ import logging
 import random
 import re
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -178,8 +178,13 @@ class NearestExamples:
         the examples it touches only (the others are 0 on either side)."""
         touched = np.flatnonzero(cosines)
         values, emergency = cosines[touched], self.emergency[touched]
-        sides = int(self.emergency.sum()), len(self.emergency) - int(self.emergency.sum())
-        return _mean_of_largest(values[emergency], sides[0]) - _mean_of_largest(values[~emergency], sides[1])
+        emergencies = self._emergency_count
+        return (_mean_of_largest(values[emergency], emergencies)
+                - _mean_of_largest(values[~emergency], len(self.emergency) - emergencies))
+
+    @cached_property
+    def _emergency_count(self) -> int:
+        return int(self.emergency.sum())
 
     def kind_shares(self, similarity: np.ndarray) -> dict[str, float]:
         """The kinds of the nearest emergencies, the nearest counting most."""

@@ -60,9 +60,9 @@ class Vocabulary:
 
     def ids_of_keys(self, keys: np.ndarray) -> np.ndarray:
         """The id of each of ``keys``, -1 where it is not in the vocabulary."""
-        places = np.minimum(np.searchsorted(self.keys, keys), max(len(self.keys) - 1, 0))
         if not len(self.keys):
             return np.full(len(keys), -1, dtype=np.int64)
+        places = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
         return np.where(self.keys[places] == keys, places, -1).astype(np.int64)
 
     def ids(self, features: set[str]) -> np.ndarray:
@@ -121,8 +121,7 @@ class FeatureTable:
         return number
 
     def vocabulary(self, texts: Sequence[str], min_count: int) -> Vocabulary:
-        """The features seen in at least ``min_count`` of ``texts`` (rarer ones only overfit), in
-        the order of their names."""
+        """The features seen in at least ``min_count`` of ``texts`` (rarer ones only overfit)."""
         rows = self.rows(texts)
         counts = np.bincount(np.concatenate([np.zeros(0, np.int32), *rows]), minlength=len(self._names))
         kept = np.flatnonzero(counts >= min_count)
